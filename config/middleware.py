@@ -1,0 +1,67 @@
+"""Request-id and dialect error middleware (no business logic)."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+
+from django.http import Http404
+
+from tenants.api.dialect import dialect_for_path
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = _request_id.get()
+        return True
+
+
+class RequestIdMiddleware:
+    """Echo a sane incoming X-Request-ID, or make one; put it on every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class DialectErrorMiddleware:
+    """Under a dialect's prefix, answer unknown URLs and unhandled exceptions in its format."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            dialect = dialect_for_path(request.path)
+            if dialect is not None:
+                return dialect.json_response(Http404(), request)
+        return response
+
+    def process_exception(self, request, exception):
+        dialect = dialect_for_path(request.path)
+        if dialect is None:
+            return None
+        return dialect.json_response(exception, request)

@@ -1,0 +1,149 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from tenants.ids import uuid7
+from tenants.models import TenantOwnedModel, TimeStampedModel
+
+
+class Source(models.TextChoices):
+    DISCORD = "DISCORD", "Discord"
+    EMAIL = "EMAIL", "Email"
+    MANUAL = "MANUAL", "Manual"
+    STORE = "STORE", "Store"
+    USER = "USER", "User"
+    API = "API", "API"
+
+
+class ClientType(TenantOwnedModel):
+    """A tenant's tag for customers (the peppered dialect's "client types")."""
+
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="clienttype_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(TenantOwnedModel):
+    """One person or company of one tenant; every dialect reads and writes this record.
+
+    The integer ``id`` is the peppered dialect's ``customerId``; ``uuid`` (time-ordered) is
+    the ``id`` of every other dialect.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
+    name = models.CharField(max_length=255, blank=True, default="")
+    local_name = models.CharField(max_length=255, blank=True, default="")
+    first_name = models.CharField(max_length=255, blank=True, default="")
+    last_name = models.CharField(max_length=255, blank=True, default="")
+    salutation = models.CharField(max_length=16, blank=True, default="")
+    preposition = models.CharField(max_length=255, blank=True, default="")
+    email = models.EmailField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=32, blank=True, default="")
+    discord_id = models.CharField(max_length=64, blank=True, default="")
+    discord_username = models.CharField(max_length=100, blank=True, default="")
+    discord_display_name = models.CharField(max_length=100, blank=True, default="")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    notes = models.TextField(blank=True, default="")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    credit = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    default_address = models.ForeignKey(
+        "customers.Address",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tags = models.ManyToManyField(ClientType, blank=True, related_name="customers")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "discord_id"],
+                condition=~Q(discord_id=""),
+                name="customer_unique_discord_id",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                F("tenant"),
+                condition=~Q(email=""),
+                name="customer_unique_email_ci",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "user"],
+                condition=Q(user__isnull=False),
+                name="customer_unique_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["DISCORD", "EMAIL", "MANUAL", "STORE", "USER", "API"]),
+                name="customer_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit__gte=-9999999999) & Q(credit__lte=9999999999),
+                name="customer_credit_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "created_at", "id"], name="customer_tenant_created"),
+            models.Index(fields=["tenant", "updated_at", "id"], name="customer_tenant_updated"),
+            models.Index(fields=["tenant", "id"], name="customer_tenant_id"),
+            models.Index(fields=["tenant", "name"], name="customer_tenant_name"),
+        ]
+
+    def __str__(self):
+        return self.display_name or f"Customer {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(p for p in (self.first_name, self.preposition, self.last_name) if p)
+        return (
+            self.name
+            or self.local_name
+            or full
+            or self.discord_display_name
+            or self.discord_username
+            or self.email
+        )
+
+
+class Address(TimeStampedModel):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    key = models.CharField(max_length=64, help_text="The client-supplied addressId.")
+    name = models.CharField(max_length=255, blank=True, default="")
+    line1 = models.CharField(max_length=255, blank=True, default="")
+    line2 = models.CharField(max_length=255, blank=True, default="")
+    house_number = models.CharField(max_length=20, blank=True, default="")
+    city = models.CharField(max_length=255, blank=True, default="")
+    state = models.CharField(max_length=255, blank=True, default="")
+    postal_code = models.CharField(max_length=20, blank=True, default="")
+    country = models.CharField(max_length=255, blank=True, default="")
+    phone = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "key"], name="address_unique_key"),
+        ]
+
+    def __str__(self):
+        parts = [self.line1, self.house_number, self.postal_code, self.city, self.country]
+        return ", ".join(p for p in parts if p) or self.key

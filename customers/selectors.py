@@ -1,0 +1,61 @@
+"""Tenant-scoped reads of customers. Every query here is filtered on the tenant."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from customers.models import Address, ClientType, Customer
+from tenants import errors
+from tenants.ids import parse_uuid
+
+
+def customers_for_tenant(*, tenant) -> QuerySet[Customer]:
+    return Customer.objects.filter(tenant=tenant)
+
+
+def customer_get(*, tenant, customer_id) -> Customer:
+    """By public UUID; a malformed id, a missing one and another tenant's are all 404."""
+    uid = parse_uuid(customer_id)
+    if uid is None:
+        raise errors.NotFound("Customer not found.")
+    customer = customers_for_tenant(tenant=tenant).filter(uuid=uid).first()
+    if customer is None:
+        raise errors.NotFound("Customer not found.")
+    return customer
+
+
+def customer_get_by_pk(*, tenant, pk) -> Customer:
+    """By integer id (the peppered ``customerId``)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise errors.NotFound("Customer not found.") from None
+    if not 0 < pk < 2**63:
+        raise errors.NotFound("Customer not found.")
+    customer = customers_for_tenant(tenant=tenant).filter(pk=pk).first()
+    if customer is None:
+        raise errors.NotFound("Customer not found.")
+    return customer
+
+
+def customer_find_by_email(*, tenant, email: str) -> Customer | None:
+    if not email:
+        return None
+    return customers_for_tenant(tenant=tenant).filter(email__iexact=email.strip()).first()
+
+
+def customer_find_by_discord_id(*, tenant, discord_id: str) -> Customer | None:
+    return customers_for_tenant(tenant=tenant).filter(discord_id=discord_id).first()
+
+
+def customer_get_by_user(*, tenant, user) -> Customer | None:
+    """The customer record of a user (the seed's getCustomerByUserId)."""
+    return customers_for_tenant(tenant=tenant).filter(user=user).first()
+
+
+def client_types_for_tenant(*, tenant) -> QuerySet[ClientType]:
+    return ClientType.objects.filter(tenant=tenant).order_by("name")
+
+
+def addresses_for_customer(*, customer) -> QuerySet[Address]:
+    return Address.objects.filter(customer=customer).order_by("created_at", "id")

@@ -1,0 +1,311 @@
+"""Every write of customers, addresses and client-type tags (keyword-only, atomic)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Address, ClientType, Customer, Source
+from tenants import errors
+from tenants.db import violates
+from tenants.models import Membership, Role
+from tenants.services import membership_grant
+
+CUSTOMER_FIELDS = frozenset(
+    {
+        "name",
+        "local_name",
+        "first_name",
+        "last_name",
+        "salutation",
+        "preposition",
+        "email",
+        "phone",
+        "discord_id",
+        "discord_username",
+        "discord_display_name",
+        "source",
+        "user",
+        "notes",
+        "external_id",
+        "credit",
+        "is_active",
+    }
+)
+ADDRESS_FIELDS = frozenset(
+    {"name", "line1", "line2", "house_number", "city", "state", "postal_code", "country", "phone"}
+)
+EMAIL_TAKEN = "The email has already been taken."
+
+
+def _validation_error(exc: DjangoValidationError) -> errors.ValidationError:
+    fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    first = next(iter(fields.items()), ("", ["Invalid input."]))
+    return errors.ValidationError(f"{first[0]}: {first[1][0]}", fields=fields)
+
+
+def _check_fields(fields: dict, allowed: frozenset) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
+
+
+def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
+    if violates(exc, "customer_unique_email_ci"):
+        return errors.ValidationError(
+            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code="email_taken"
+        )
+    if violates(exc, "customer_unique_discord_id", "tenant_id", "discord_id"):
+        return errors.Conflict(
+            "A customer with this Discord id already exists.", code="discord_id_taken"
+        )
+    if violates(exc, "customer_unique_user", "tenant_id", "user_id"):
+        return errors.ValidationError(
+            "This user is already linked to another customer.",
+            fields={"user": ["This user is already linked to another customer."]},
+            code="user_taken",
+        )
+    if violates(exc, "address_unique_key", "customer_id", "key"):
+        return errors.ValidationError(
+            "An address with this addressId already exists for this customer.",
+            fields={"addressId": ["An address with this addressId already exists."]},
+            code="address_exists",
+        )
+    return errors.Conflict("The change conflicts with existing data.")
+
+
+def _ensure_email_free(*, tenant, email: str, exclude_pk=None) -> None:
+    if not email:
+        return
+    qs = Customer.objects.filter(tenant=tenant, email__iexact=email)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise errors.ValidationError(
+            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code="email_taken"
+        )
+
+
+def _save(instance, *, exclude=()) -> None:
+    """Validate field formats and lengths, then save; constraint violations become domain errors."""
+    try:
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=False, validate_constraints=False
+        )
+    except DjangoValidationError as exc:
+        raise _validation_error(exc) from exc
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise _translate_integrity(exc) from exc
+
+
+_CUSTOMER_CLEAN_EXCLUDE = ("tenant", "user", "default_address", "tags")
+
+
+@transaction.atomic
+def customer_create(*, tenant, **fields) -> Customer:
+    _check_fields(fields, CUSTOMER_FIELDS)
+    fields.setdefault("source", Source.API)
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip()
+    _ensure_email_free(tenant=tenant, email=fields.get("email", ""))
+    customer = Customer(tenant=tenant, **fields)
+    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, **fields) -> Customer:
+    """Change only the given fields."""
+    _check_fields(fields, CUSTOMER_FIELDS)
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip()
+        if fields["email"].lower() != customer.email.lower():
+            _ensure_email_free(
+                tenant=customer.tenant_id, email=fields["email"], exclude_pk=customer.pk
+            )
+    for key, value in fields.items():
+        setattr(customer, key, value)
+    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    return customer
+
+
+def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
+    """Find the tenant's customer with ``discord_id``, or create it: ``(customer, created)``.
+
+    Safe under concurrent identical requests: the unique constraint decides the race and the
+    loser reads the winner's row (an inactive customer is returned as it is).
+    """
+    existing = Customer.objects.filter(tenant=tenant, discord_id=discord_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        return customer_create(tenant=tenant, discord_id=discord_id, **defaults), True
+    except errors.Conflict:
+        existing = Customer.objects.filter(tenant=tenant, discord_id=discord_id).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def customer_deactivate(*, customer: Customer) -> Customer:
+    if customer.is_active:
+        customer.is_active = False
+        customer.save(update_fields=["is_active", "updated_at"])
+    return customer
+
+
+def customer_reactivate(*, customer: Customer) -> Customer:
+    if not customer.is_active:
+        customer.is_active = True
+        customer.save(update_fields=["is_active", "updated_at"])
+    return customer
+
+
+def user_is_member(*, user, tenant_id) -> bool:
+    return Membership.objects.filter(user=user, tenant_id=tenant_id, is_active=True).exists()
+
+
+@transaction.atomic
+def customer_link_user(*, customer: Customer, user) -> Customer:
+    """Link a customer to a platform user who is an active member of the customer's tenant."""
+    if (
+        user is None
+        or not user.is_active
+        or not user_is_member(user=user, tenant_id=customer.tenant_id)
+    ):
+        raise errors.ValidationError(
+            "The user does not exist or is not a member of this tenant.",
+            fields={"userId": ["The user does not exist or is not a member of this tenant."]},
+            code="invalid_user",
+        )
+    customer.user = user
+    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    return customer
+
+
+@transaction.atomic
+def customer_create_for_user(*, tenant, user) -> Customer:
+    """The customer that represents a user of the tenant (the seed's createCustomerFromUser)."""
+    existing = Customer.objects.filter(tenant=tenant, user=user).first()
+    if existing is not None:
+        return existing
+    email = (user.email or "").strip()
+    if email and Customer.objects.filter(tenant=tenant, email__iexact=email).exists():
+        email = ""
+    full_name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    try:
+        return customer_create(
+            tenant=tenant,
+            user=user,
+            source=Source.USER,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            name=full_name or user.get_username(),
+            email=email,
+        )
+    except errors.ValidationError as exc:
+        if exc.code != "user_taken":
+            raise
+        return Customer.objects.get(tenant=tenant, user=user)
+
+
+@transaction.atomic
+def member_join(*, tenant, user, role: str = Role.AGENT) -> Membership:
+    """A user joins a tenant: the membership, and the customer that represents the user."""
+    membership = membership_grant(user=user, tenant=tenant, role=role)
+    customer_create_for_user(tenant=tenant, user=user)
+    return membership
+
+
+def _touch(customer: Customer) -> None:
+    customer.updated_at = timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(updated_at=customer.updated_at)
+
+
+@transaction.atomic
+def address_add(*, customer: Customer, key: str, **fields) -> Address:
+    _check_fields(fields, ADDRESS_FIELDS)
+    if Address.objects.filter(customer=customer, key=key).exists():
+        raise errors.ValidationError(
+            "An address with this addressId already exists for this customer.",
+            fields={"addressId": ["An address with this addressId already exists."]},
+            code="address_exists",
+        )
+    address = Address(customer=customer, key=key, **fields)
+    _save(address, exclude=("customer",))
+    _touch(customer)
+    return address
+
+
+@transaction.atomic
+def address_set(*, customer: Customer, key: str, **fields) -> Address:
+    """Create or change the customer's address ``key`` (only the given fields change)."""
+    _check_fields(fields, ADDRESS_FIELDS)
+    address = Address.objects.filter(customer=customer, key=key).first() or Address(
+        customer=customer, key=key
+    )
+    for name, value in fields.items():
+        setattr(address, name, value)
+    _save(address, exclude=("customer",))
+    _touch(customer)
+    return address
+
+
+@transaction.atomic
+def address_remove(*, customer: Customer, key: str) -> None:
+    """Remove an address; removing the default address clears the default."""
+    address = Address.objects.filter(customer=customer, key=key).first()
+    if address is None:
+        raise errors.NotFound("Address not found.", code="address_not_found")
+    if customer.default_address_id == address.pk:
+        customer.default_address = None
+        customer.save(update_fields=["default_address", "updated_at"])
+    address.delete()
+    _touch(customer)
+
+
+@transaction.atomic
+def default_address_set(*, customer: Customer, key: str | None) -> Customer:
+    """Make one of the customer's own addresses the default (``None`` clears it)."""
+    if key is None:
+        customer.default_address = None
+    else:
+        address = Address.objects.filter(customer=customer, key=key).first()
+        if address is None:
+            raise errors.ValidationError(
+                "The address is not one of this customer's addresses.",
+                fields={"addressId": ["The address is not one of this customer's addresses."]},
+                code="address_not_found",
+            )
+        customer.default_address = address
+    customer.save(update_fields=["default_address", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def client_type_create(*, tenant, name: str) -> ClientType:
+    client_type, _ = ClientType.objects.get_or_create(tenant=tenant, name=name)
+    return client_type
+
+
+@transaction.atomic
+def customer_tags_set(*, customer: Customer, names: list[str]) -> list[str]:
+    """Overwrite the customer's client-type tags; an unknown name changes nothing."""
+    wanted = list(dict.fromkeys(names))
+    found = {
+        ct.name: ct
+        for ct in ClientType.objects.filter(tenant_id=customer.tenant_id, name__in=wanted)
+    }
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        message = f"Unknown client type: {', '.join(unknown)}."
+        raise errors.ValidationError(
+            message, fields={"clienttypes": [message]}, code="unknown_client_type"
+        )
+    customer.tags.set([found[name] for name in wanted])
+    _touch(customer)
+    return sorted(wanted)

@@ -1,0 +1,49 @@
+"""Tenant-scoped reads of products and price lists."""
+
+from __future__ import annotations
+
+from pricelists.models import PriceList, PriceListItem, Product
+from tenants import errors
+from tenants.ids import parse_uuid
+
+
+def price_lists_for_tenant(*, tenant):
+    return PriceList.objects.filter(tenant=tenant)
+
+
+def products_for_tenant(*, tenant):
+    return Product.objects.filter(tenant=tenant)
+
+
+def price_list_verify(*, tenant, price_list_id) -> PriceList:
+    """The seed's verifyPriceList(): it exists, is active and is this tenant's (else 404)."""
+    uid = parse_uuid(price_list_id)
+    price_list = (
+        price_lists_for_tenant(tenant=tenant).filter(pk=uid, is_active=True).first()
+        if uid
+        else None
+    )
+    if price_list is None:
+        raise errors.NotFound("Price list not found", code="price_list_not_found")
+    return price_list
+
+
+def product_get(*, tenant, product_id=None, sku=None) -> Product:
+    qs = products_for_tenant(tenant=tenant)
+    if product_id is not None:
+        uid = parse_uuid(product_id)
+        product = qs.filter(pk=uid).first() if uid else None
+    else:
+        product = qs.filter(sku=sku).first() if sku else None
+    if product is None:
+        raise errors.NotFound("Product not found.", code="product_not_found")
+    return product
+
+
+def price_for(*, product: Product, price_list: PriceList | None):
+    """The product's price in ``price_list`` when listed there, else its base price."""
+    if price_list is not None:
+        item = PriceListItem.objects.filter(price_list=price_list, product=product).first()
+        if item is not None:
+            return item.price
+    return product.base_price

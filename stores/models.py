@@ -1,0 +1,73 @@
+from django.conf import settings
+from django.db import models
+
+from tenants.ids import uuid7
+from tenants.models import TenantOwnedModel, TimeStampedModel
+
+
+class Store(TenantOwnedModel):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    name = models.CharField(max_length=255)
+    is_active = models.BooleanField(default=True)
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="represented_store",
+        help_text="The customer record that represents this store (created with it).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StoreMembership(TimeStampedModel):
+    """A user's active relation with a store (what an agent needs to reach it)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["store__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="storemembership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.store}"
+
+
+class CustomerStore(models.Model):
+    """A customer's link to a store; its price list is the store dialect's defaultPriceListId."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="store_links"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="customer_links")
+    price_list = models.ForeignKey(
+        "pricelists.PriceList",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer_links",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "customer store link"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "store"], name="customerstore_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["store", "customer"], name="customerstore_store_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} in {self.store}"

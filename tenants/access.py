@@ -1,0 +1,171 @@
+"""Tenant, store and role resolution: once per request, one module for every dialect.
+
+Semantics (DESIGN.md §3):
+- no credentials: 401 (DRF's authentication, before this module runs);
+- a missing required header: 400;
+- an unknown or inactive tenant or store, or one the caller may not use: 403;
+- a write by a viewer: 403.
+
+Roles: ``admin`` does everything in its tenant and reaches every store; ``agent`` reads and
+writes, and reaches a store only through an active ``StoreMembership``; ``viewer`` only
+reads. A superuser is ``admin`` everywhere. An API key has its own role (agent or viewer)
+and reaches every store of its tenant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+
+from tenants import errors
+from tenants.authentication import ApiKeyUser
+from tenants.ids import parse_uuid
+from tenants.models import ApiKey, Membership, Role, Tenant
+
+WRITE_ROLES = frozenset({Role.ADMIN, Role.AGENT})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is calling, for which tenant (and store), with which role."""
+
+    tenant: Tenant
+    role: str
+    user: Any = None  # a User, or None for an API key
+    api_key: ApiKey | None = None
+    store: Any = None  # stores.Store when resolved from x-store-id
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    def require_write(self) -> None:
+        if not self.can_write:
+            raise errors.PermissionDenied("Your role may only read in this tenant.")
+
+    @property
+    def actor(self):
+        """The user to record as the author of a change (None for API keys)."""
+        return self.user
+
+
+def _principal(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise errors.AuthenticationRequired()
+    if isinstance(user, ApiKeyUser):
+        return None, user.api_key
+    return user, None
+
+
+def find_tenant(ref: str) -> Tenant | None:
+    """A tenant by slug or UUID, or None."""
+    if not ref or len(ref) > 64:
+        return None
+    uid = parse_uuid(ref)
+    qs = Tenant.objects.filter(pk=uid) if uid else Tenant.objects.filter(slug=ref)
+    return qs.first()
+
+
+def role_in_tenant(user, api_key: ApiKey | None, tenant: Tenant) -> str | None:
+    """The caller's role in ``tenant``, or None when it has none."""
+    if api_key is not None:
+        return api_key.role if api_key.tenant_id == tenant.pk else None
+    if user.is_superuser:
+        return Role.ADMIN
+    membership = (
+        Membership.objects.filter(user=user, tenant=tenant, is_active=True)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return membership
+
+
+TENANT_DENIED = "Unknown tenant, or you do not have access to it."
+STORE_DENIED = "You do not have access to this store"
+
+
+def _access(
+    request, tenant: Tenant | None, *, write: bool | None, denied: str = TENANT_DENIED
+) -> Access:
+    user, api_key = _principal(request)
+    if tenant is None or not tenant.is_active:
+        raise errors.PermissionDenied(denied)
+    role = role_in_tenant(user, api_key, tenant)
+    if role is None:
+        raise errors.PermissionDenied(denied)
+    access = Access(tenant=tenant, role=role, user=user, api_key=api_key)
+    if write is None:
+        write = request.method not in SAFE_METHODS
+    if write:
+        access.require_write()
+    return access
+
+
+def _header(request, name: str) -> str:
+    value = request.headers.get(name, "")
+    return value.strip()
+
+
+def tenant_from_header(request, header: str = "x-tenant-id", *, write: bool | None = None):
+    """The data dialect: ``x-tenant-id`` (slug or UUID) is required."""
+    _principal(request)
+    ref = _header(request, header)
+    if not ref:
+        raise errors.BadRequest(f"The {header} header is required.", code="missing_tenant")
+    return _access(request, find_tenant(ref), write=write)
+
+
+def tenant_from_path(request, slug: str, *, write: bool | None = None) -> Access:
+    """The peppered dialect: the tenant slug is the ``:client_name`` path segment."""
+    _principal(request)
+    tenant = Tenant.objects.filter(slug=slug).first() if slug and len(slug) <= 64 else None
+    return _access(request, tenant, write=write)
+
+
+def tenant_from_header_or_credential(
+    request, header: str = "x-tenant-id", *, write: bool | None = None
+) -> Access:
+    """The b2b dialect: ``x-tenant-id`` when sent, otherwise the credential's only tenant."""
+    user, api_key = _principal(request)
+    ref = _header(request, header)
+    if ref:
+        return _access(request, find_tenant(ref), write=write)
+    if api_key is not None:
+        return _access(request, api_key.tenant, write=write)
+    tenant_ids = list(
+        Membership.objects.filter(user=user, is_active=True, tenant__is_active=True).values_list(
+            "tenant_id", flat=True
+        )[:2]
+    )
+    if len(tenant_ids) == 1:
+        return _access(request, Tenant.objects.get(pk=tenant_ids[0]), write=write)
+    if not tenant_ids and not user.is_superuser:
+        raise errors.PermissionDenied("You are not a member of any tenant.")
+    raise errors.BadRequest(
+        f"You belong to several tenants: send the {header} header.", code="missing_tenant"
+    )
+
+
+def store_from_header(request, header: str = "x-store-id", *, write: bool | None = None):
+    """The store dialect: ``x-store-id`` is required; the tenant is the store's."""
+    user, api_key = _principal(request)
+    ref = _header(request, header)
+    if not ref:
+        raise errors.BadRequest(f"The {header} header is required.", code="missing_store")
+    store_id = parse_uuid(ref)
+    if store_id is None:
+        raise errors.BadRequest(f"The {header} header must be a UUID.", code="invalid_store")
+    Store = apps.get_model("stores", "Store")
+    store = Store.objects.select_related("tenant").filter(pk=store_id, is_active=True).first()
+    if store is None:
+        raise errors.PermissionDenied(STORE_DENIED)
+    access = _access(request, store.tenant, write=write, denied=STORE_DENIED)
+    if access.role != Role.ADMIN and api_key is None:
+        StoreMembership = apps.get_model("stores", "StoreMembership")
+        if not StoreMembership.objects.filter(user=user, store=store, is_active=True).exists():
+            raise errors.PermissionDenied(STORE_DENIED)
+    return Access(tenant=access.tenant, role=access.role, user=user, api_key=api_key, store=store)

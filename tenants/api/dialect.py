@@ -1,0 +1,197 @@
+"""The per-dialect error translation hook (DESIGN.md §6).
+
+Every error, whatever raised it (a ``DomainError`` from a service, a DRF ``APIException``
+from parsing or authentication, Django's ``Http404``, an oversized body, or an unexpected
+exception), is first described as one ``ErrorInfo``. A dialect then only supplies
+``render_error(info) -> dict``: its envelope. The same description is used by DRF's
+exception handler (errors inside a view) and by ``config.middleware.DialectErrorMiddleware``
+(unknown URLs under a dialect's prefix and unhandled exceptions), so a client of a dialect
+never sees another dialect's, or Django's, error format.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from tenants import errors
+
+logger = logging.getLogger("hub.api")
+
+
+@dataclass
+class ErrorInfo:
+    status: int
+    code: str
+    message: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    request_id: str = ""
+
+
+def _flatten(detail, prefix="") -> dict[str, list[str]]:
+    """DRF's nested error detail -> {"field.sub": ["message", ...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and not prefix:
+                name = "non_field_errors"
+            for k, v in _flatten(value, name).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                name = f"{prefix}.{index}" if prefix else str(index)
+                for k, v in _flatten(item, name).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+def _first_message(fields: dict[str, list[str]], fallback: str) -> str:
+    for name, messages in fields.items():
+        if messages:
+            if name in ("non_field_errors", ""):
+                return messages[0]
+            return f"{name}: {messages[0]}"
+    return fallback
+
+
+def describe_exception(exc: BaseException) -> ErrorInfo | None:
+    """Describe a known exception; ``None`` means unexpected (answer a generic 500)."""
+    if isinstance(exc, errors.DomainError):
+        return ErrorInfo(exc.status, exc.code, exc.message, dict(exc.fields))
+    if isinstance(exc, drf.ValidationError):
+        fields = _flatten(exc.detail)
+        return ErrorInfo(
+            400, "validation_error", _first_message(fields, "Invalid input."), fields=fields
+        )
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return ErrorInfo(401, "unauthenticated", str(exc.detail))
+    if isinstance(exc, drf.Throttled):
+        headers = {"Retry-After": str(int(exc.wait))} if exc.wait else {}
+        return ErrorInfo(429, "throttled", str(exc.detail), headers=headers)
+    if isinstance(exc, drf.ParseError):
+        return ErrorInfo(400, "malformed_request", f"Malformed request body: {exc.detail}")
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return ErrorInfo(
+            415, "unsupported_media_type", f"{exc.detail} Send Content-Type: application/json."
+        )
+    if isinstance(exc, drf.MethodNotAllowed):
+        return ErrorInfo(405, "method_not_allowed", str(exc.detail))
+    if isinstance(exc, drf.NotAcceptable):
+        return ErrorInfo(406, "not_acceptable", str(exc.detail))
+    if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
+        detail = getattr(exc, "detail", None) or str(exc) or errors.PermissionDenied.default_message
+        return ErrorInfo(403, "forbidden", str(detail))
+    if isinstance(exc, drf.NotFound | Http404):
+        return ErrorInfo(404, "not_found", "Not found.")
+    if isinstance(exc, RequestDataTooBig):
+        return ErrorInfo(413, "payload_too_large", "The request body is too large.")
+    if isinstance(exc, SuspiciousOperation):
+        return ErrorInfo(400, "bad_request", "Bad request.")
+    if isinstance(exc, drf.APIException):
+        return ErrorInfo(exc.status_code, exc.default_code, str(exc.detail))
+    return None
+
+
+class Dialect:
+    """A dialect's edge: its name, URL prefix pattern and error envelope."""
+
+    name = "hub"
+    path_pattern: re.Pattern | None = None
+    validation_status = 400
+    #: the OpenAPI component that describes ``render_error``'s output
+    error_component = "HubError"
+    #: statuses every operation of the dialect may answer (added to the document by
+    #: tenants.schema.add_common_errors); the validation status is added too.
+    common_statuses = (400, 401, 403, 405, 413, 415, 429, 500)
+
+    def error_schema(self) -> dict:
+        """JSON Schema of ``render_error``'s output (for the OpenAPI document)."""
+        return {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "code": {"type": "string"},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "requestId": {"type": "string"},
+            },
+            "required": ["message", "code", "requestId"],
+        }
+
+    def render_error(self, info: ErrorInfo) -> dict:
+        body = {"message": info.message, "code": info.code}
+        if info.fields:
+            body["errors"] = info.fields
+        body["requestId"] = info.request_id
+        return body
+
+    def error_info(self, exc: BaseException, request) -> ErrorInfo:
+        info = describe_exception(exc)
+        if info is None:
+            logger.exception("Unhandled exception", exc_info=exc)
+            info = ErrorInfo(500, "server_error", "An unexpected error occurred.")
+        if info.code == "validation_error" and info.status == 400:
+            info.status = self.validation_status
+        if info.status == 401:
+            info.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+        info.request_id = getattr(request, "request_id", "") if request is not None else ""
+        return info
+
+    # DRF's hook, used by every view of the dialect (see DialectAPIView).
+    def exception_handler(self, exc, context):
+        request = context.get("request")
+        info = self.error_info(exc, request)
+        return Response(self.render_error(info), status=info.status, headers=info.headers)
+
+    # Outside DRF (middleware): unknown URLs, errors raised before a view runs.
+    def json_response(self, exc, request) -> JsonResponse:
+        info = self.error_info(exc, request)
+        response = JsonResponse(self.render_error(info), status=info.status)
+        for key, value in info.headers.items():
+            response[key] = value
+        return response
+
+
+_REGISTRY: list[Dialect] = []
+
+
+def register(dialect: Dialect) -> Dialect:
+    if dialect not in _REGISTRY:
+        _REGISTRY.append(dialect)
+    return dialect
+
+
+def registered_dialects() -> list[Dialect]:
+    return list(_REGISTRY)
+
+
+def dialect_for_path(path: str) -> Dialect | None:
+    for dialect in _REGISTRY:
+        if dialect.path_pattern is not None and dialect.path_pattern.match(path):
+            return dialect
+    return None
+
+
+class DialectViewMixin:
+    """Mix into a DRF view: errors are rendered in ``self.dialect``'s envelope."""
+
+    dialect: Dialect
+
+    def get_exception_handler(self):
+        return self.dialect.exception_handler

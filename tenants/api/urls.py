@@ -1,0 +1,10 @@
+from django.urls import path
+
+from tenants.api import views
+
+urlpatterns = [
+    path("login", views.LoginView.as_view(), name="auth-login"),
+    path("logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("token", views.TokenView.as_view(), name="auth-token"),
+    path("me", views.MeView.as_view(), name="auth-me"),
+]

@@ -1,0 +1,176 @@
+"""Authentication endpoints: session login/logout, Bearer tokens, who am I."""
+
+from django.apps import apps
+from django.contrib.auth import authenticate, login, logout
+from django.db.models import Q
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from tenants import errors, services
+from tenants.api.base import HUB
+from tenants.api.dialect import DialectViewMixin
+from tenants.api.serializers import (
+    LoginSerializer,
+    MeSerializer,
+    MessageSerializer,
+    TokenSerializer,
+)
+from tenants.authentication import ApiKeyUser
+from tenants.selectors import memberships_for_user
+
+ERRORS: dict = {}  # generic errors are added by tenants.schema.add_common_errors
+
+
+class HubView(DialectViewMixin, APIView):
+    dialect = HUB
+
+
+def _check_password(request, data) -> object:
+    serializer = LoginSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    user = authenticate(
+        request,
+        username=serializer.validated_data["username"],
+        password=serializer.validated_data["password"],
+    )
+    if user is None or not user.is_active:
+        raise errors.AuthenticationRequired("Invalid username or password.")
+    return user
+
+
+def me_payload(user) -> dict:
+    if isinstance(user, ApiKeyUser):
+        key = user.api_key
+        tenants = [
+            {
+                "id": key.tenant.id,
+                "slug": key.tenant.slug,
+                "name": key.tenant.name,
+                "role": key.role,
+            }
+        ]
+        Store = apps.get_model("stores", "Store")
+        stores = list(Store.objects.filter(tenant=key.tenant, is_active=True).order_by("name"))
+        return {
+            "id": None,
+            "username": user.username,
+            "isSuperuser": False,
+            "tenants": tenants,
+            "stores": stores,
+        }
+    memberships = list(memberships_for_user(user=user))
+    tenants = [
+        {"id": m.tenant.id, "slug": m.tenant.slug, "name": m.tenant.name, "role": m.role}
+        for m in memberships
+    ]
+    Store = apps.get_model("stores", "Store")
+    admin_tenants = [m.tenant_id for m in memberships if m.role == "admin"]
+    stores = list(
+        Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
+        .filter(
+            Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
+        )
+        .distinct()
+        .order_by("name")
+    )
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "isSuperuser": user.is_superuser,
+        "tenants": tenants,
+        "stores": stores,
+    }
+
+
+class LoginView(HubView):
+    """Start a Django session (cookie ``sessionid``, plus ``csrftoken`` for later writes)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        tags=["auth"],
+        request=LoginSerializer,
+        responses={200: MeSerializer, **ERRORS},
+        auth=[],
+        summary="Log in with a password (session cookie)",
+    )
+    def post(self, request):
+        user = _check_password(request, request.data)
+        login(request, user)
+        get_token(request)
+        return Response(MeSerializer(me_payload(user)).data)
+
+
+class LogoutView(HubView):
+    @extend_schema(
+        tags=["auth"],
+        request=None,
+        responses={200: MessageSerializer, **ERRORS},
+        summary="End the session",
+    )
+    def post(self, request):
+        logout(request)
+        return Response({"message": "Logged out."})
+
+
+class TokenView(HubView):
+    """Issue a Bearer token for a username and password, or revoke the one in use."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    def get_authenticators(self):
+        if self.request is not None and self.request.method == "POST":
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self):
+        if self.request is not None and self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        tags=["auth"],
+        request=LoginSerializer,
+        responses={201: TokenSerializer, **ERRORS},
+        auth=[],
+        summary="Issue a Bearer token",
+    )
+    def post(self, request):
+        user = _check_password(request, request.data)
+        instance, token = services.user_token_issue(user=user)
+        return Response(
+            {"token": token, "tokenType": "Bearer", "expiresAt": instance.expiry},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        tags=["auth"],
+        request=None,
+        responses={200: MessageSerializer, **ERRORS},
+        summary="Revoke the Bearer token used for this request",
+    )
+    def delete(self, request):
+        if not isinstance(request.auth, AuthToken):
+            raise errors.BadRequest("Only a Bearer user token can be revoked this way.")
+        services.user_token_revoke(token=request.auth)
+        return Response({"message": "Token revoked."})
+
+
+class MeView(HubView):
+    @extend_schema(
+        tags=["auth"],
+        responses={200: MeSerializer, **ERRORS},
+        summary="The caller: user id, username, tenants with roles, stores",
+    )
+    def get(self, request):
+        return Response(MeSerializer(me_payload(request.user)).data)

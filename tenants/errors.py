@@ -1,0 +1,58 @@
+"""Domain errors: plain Python, raised by services and selectors, translated at each dialect's edge.
+
+Every class has a stable ``code`` and the HTTP status a dialect uses unless it says otherwise
+(the peppered dialect, for instance, answers validation errors with 422).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+    default_message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None, code=None):
+        self.message = message or self.default_message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+class ValidationError(DomainError):
+    """Input that breaks a rule. ``fields`` maps a field name to a list of messages."""
+
+    code = "validation_error"
+    status = 400
+    default_message = "The given data was invalid."
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+    status = 400
+    default_message = "Bad request."
+
+
+class AuthenticationRequired(DomainError):
+    code = "unauthenticated"
+    status = 401
+    default_message = "Authentication credentials were not provided."
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    status = 403
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    default_message = "The request conflicts with the current state of the resource."

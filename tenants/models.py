@@ -1,0 +1,115 @@
+import hashlib
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from tenants.ids import uuid7
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+    "Use lowercase letters, digits and hyphens (not at either end).",
+)
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(auto_now=True, db_index=False)
+
+    class Meta:
+        abstract = True
+
+
+class TenantOwnedModel(TimeStampedModel):
+    """A row that belongs to exactly one tenant; selectors always filter on it."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    AGENT = "agent", "Agent"
+    VIEWER = "viewer", "Viewer"
+
+
+class Tenant(TimeStampedModel):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=255)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"),
+                name="tenant_slug_format",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.slug})"
+
+
+class Membership(TimeStampedModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tenant__slug", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "tenant"], name="membership_unique_user_tenant"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "agent", "viewer"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.tenant.slug} as {self.role}"
+
+
+def hash_secret(secret: str) -> str:
+    # API keys are 256-bit random strings: a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    class KeyRole(models.TextChoices):
+        AGENT = "agent", "Agent"
+        VIEWER = "viewer", "Viewer"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="First characters, to recognise a key.")
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    role = models.CharField(max_length=16, choices=KeyRole.choices, default=KeyRole.AGENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tenant__slug", "name"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["agent", "viewer"]), name="apikey_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,64 @@
+"""Writes of the shared kernel: tenants, memberships, API keys, user tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from knox.models import AuthToken
+
+from tenants import errors
+from tenants.models import ApiKey, Membership, Role, Tenant, hash_secret
+
+
+@transaction.atomic
+def tenant_create(*, slug: str, name: str, is_active: bool = True) -> Tenant:
+    tenant = Tenant(slug=slug, name=name, is_active=is_active)
+    tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+@transaction.atomic
+def membership_grant(*, user, tenant: Tenant, role: str = Role.AGENT) -> Membership:
+    """Give ``user`` ``role`` in ``tenant`` (creating or updating the membership)."""
+    if role not in Role.values:
+        raise errors.ValidationError(f"Unknown role {role!r}.", fields={"role": ["Invalid."]})
+    membership, _ = Membership.objects.update_or_create(
+        user=user, tenant=tenant, defaults={"role": role, "is_active": True}
+    )
+    return membership
+
+
+@transaction.atomic
+def api_key_issue(*, tenant: Tenant, name: str, role: str = "agent") -> tuple[ApiKey, str]:
+    """A new API key; the secret is returned once and only its hash is stored."""
+    if role not in ApiKey.KeyRole.values:
+        raise errors.ValidationError("API keys are agent or viewer.", fields={"role": ["Invalid."]})
+    secret = settings.HUB_API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        tenant=tenant,
+        name=name,
+        role=role,
+        prefix=secret[:12],
+        secret_hash=hash_secret(secret),
+    )
+    return key, secret
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def user_token_issue(*, user) -> tuple[AuthToken, str]:
+    """A Bearer token for ``user`` (hashed at rest, expires after REST_KNOX.TOKEN_TTL)."""
+    return AuthToken.objects.create(user=user)
+
+
+def user_token_revoke(*, token: AuthToken) -> None:
+    token.delete()

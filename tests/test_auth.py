@@ -1,0 +1,137 @@
+"""Identity: session login with CSRF, Bearer tokens, API keys in three forms, /api/auth/me."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from knox.models import AuthToken
+
+from tests.conftest import HubClient, api_key_client, bearer_client, csrf_headers, session_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_with_bearer_token_lists_tenants_and_stores(world, other):
+    response = bearer_client(world.agent).get("/api/auth/me")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["username"] == "acme-agent"
+    assert body["tenants"] == [
+        {"id": str(world.tenant.id), "slug": "acme", "name": "Acme", "role": "agent"}
+    ]
+    assert [s["id"] for s in body["stores"]] == [str(world.store.id)]
+
+
+def test_me_of_tenant_admin_lists_every_store(world, other):
+    body = bearer_client(world.admin).get("/api/auth/me").json()
+    assert {s["id"] for s in body["stores"]} == {str(world.store.id), str(world.store2.id)}
+
+
+def test_no_credentials_is_401_with_www_authenticate(db):
+    response = HubClient().get("/api/auth/me")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["requestId"] == response["X-Request-ID"]
+
+
+def test_token_issue_then_use_then_revoke(world, password):
+    client = HubClient()
+    response = client.post(
+        "/api/auth/token", {"username": "acme-viewer", "password": password}, format="json"
+    )
+    assert response.status_code == 201
+    token = response.json()["token"]
+    assert response.json()["expiresAt"]
+    authed = bearer_client(token)
+    assert authed.get("/api/auth/me").status_code == 200
+    assert authed.delete("/api/auth/token").status_code == 200
+    assert authed.get("/api/auth/me").status_code == 401
+
+
+def test_token_is_hashed_at_rest(world, password):
+    response = HubClient().post(
+        "/api/auth/token", {"username": "acme-viewer", "password": password}, format="json"
+    )
+    token = response.json()["token"]
+    assert not AuthToken.objects.filter(digest=token).exists()
+    assert AuthToken.objects.filter(token_key=token[:15]).count() == 1
+
+
+def test_expired_token_is_401(world):
+    instance, token = AuthToken.objects.create(user=world.agent, expiry=timedelta(seconds=1))
+    AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert bearer_client(token).get("/api/auth/me").status_code == 401
+
+
+@pytest.mark.parametrize("form", ["bearer", "bare", "basic"])
+def test_api_key_in_each_form(world, form):
+    response = api_key_client(world.api_key, form).get("/api/auth/me")
+    assert response.status_code == 200
+    assert response.json()["tenants"][0]["slug"] == "acme"
+    assert response.json()["id"] is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer chk_wrong",
+        "chk_wrong",
+        "Basic Y2hrX3dyb25nOg==",  # chk_wrong:
+        "Basic bm90LWEta2V5Og==",  # not-a-key:
+        "Basic %%%",
+        "Bearer deadbeef",
+        "Bearer a b",
+    ],
+)
+def test_wrong_credentials_are_401(db, header):
+    client = HubClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    response = client.get("/api/auth/me")
+    assert response.status_code == 401
+
+
+def test_revoked_api_key_is_401(world):
+    from tenants.services import api_key_revoke
+
+    api_key_revoke(api_key=world.api_key)
+    assert api_key_client(world.api_key).get("/api/auth/me").status_code == 401
+
+
+def test_wrong_password_is_401(world):
+    response = HubClient().post(
+        "/api/auth/login", {"username": "acme-agent", "password": "nope"}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_session_login_sets_cookies_and_logout_needs_csrf(world, password):
+    client = HubClient(enforce_csrf_checks=True)
+    response = client.post(
+        "/api/auth/login", {"username": "acme-agent", "password": password}, format="json"
+    )
+    assert response.status_code == 200
+    assert "sessionid" in client.cookies and "csrftoken" in client.cookies
+    assert client.get("/api/auth/me").status_code == 200
+    assert client.post("/api/auth/logout").status_code == 403
+    assert client.post("/api/auth/logout", **csrf_headers(client)).status_code == 200
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def test_session_client_helper_is_logged_in(world):
+    assert session_client(world.admin).get("/api/auth/me").json()["username"] == "acme-admin"
+
+
+def test_malformed_json_and_wrong_content_type(db):
+    client = HubClient()
+    response = client.post("/api/auth/login", "{bad", content_type="application/json")
+    assert response.status_code == 400
+    response = client.post("/api/auth/login", "a=b", content_type="text/plain")
+    assert response.status_code == 415
+
+
+def test_request_id_is_echoed_when_sane_and_replaced_otherwise(db):
+    client = HubClient()
+    assert client.get("/api/auth/me", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
+    replaced = client.get("/api/auth/me", HTTP_X_REQUEST_ID="bad id\n")["X-Request-ID"]
+    assert replaced != "bad id\n" and len(replaced) == 32
