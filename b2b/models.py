@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
+from tenants.history import tracked
 from tenants.ids import uuid7
 from tenants.models import TenantOwnedModel, TimeStampedModel
 
@@ -58,6 +59,8 @@ class Account(TimeStampedModel):
         help_text="Prices for orders of this customer; the product's base price otherwise.",
     )
 
+    history = tracked(excluded_fields=["updated_at"])
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -88,6 +91,8 @@ class Contact(TimeStampedModel):
     email = models.EmailField(max_length=254, blank=True, default="")
     phone = models.CharField(max_length=32, blank=True, default="")
     is_primary = models.BooleanField(default=False)
+
+    history = tracked(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-is_primary", "created_at", "id"]
@@ -154,6 +159,8 @@ class SalesOrder(TenantOwnedModel):
     total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     items_count = models.PositiveIntegerField(default=0)
     shipping_address = models.JSONField(default=dict, blank=True)
+
+    history = tracked(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-order_date", "-id"]

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from tenants.history import tracked
 from tenants.ids import uuid7
 from tenants.models import TenantOwnedModel, TimeStampedModel
 
@@ -72,6 +73,8 @@ class Customer(TenantOwnedModel):
     tags = models.ManyToManyField(ClientType, blank=True, related_name="customers")
     is_active = models.BooleanField(default=True)
 
+    history = tracked(excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -136,6 +139,8 @@ class Address(TimeStampedModel):
     postal_code = models.CharField(max_length=20, blank=True, default="")
     country = models.CharField(max_length=255, blank=True, default="")
     phone = models.CharField(max_length=32, blank=True, default="")
+
+    history = tracked(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from tenants.history import tracked
 from tenants.ids import uuid7
 from tenants.models import TenantOwnedModel, TimeStampedModel
 
@@ -58,6 +59,8 @@ class CustomerStore(models.Model):
         related_name="customer_links",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         ordering = ["-created_at"]
