@@ -99,7 +99,7 @@ class Customer(TenantOwnedModel):
                 name="customer_source_valid",
             ),
             models.CheckConstraint(
-                condition=Q(credit__gte=-9999999999) & Q(credit__lte=9999999999),
+                condition=Q(credit__gte=-100_000_000) & Q(credit__lte=100_000_000),
                 name="customer_credit_range",
             ),
         ]

@@ -197,7 +197,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('credit__gte', -9999999999), ('credit__lte', 9999999999)), name='customer_credit_range'),
+            constraint=models.CheckConstraint(condition=models.Q(('credit__gte', -100000000), ('credit__lte', 100000000)), name='customer_credit_range'),
         ),
         migrations.AddConstraint(
             model_name='address',

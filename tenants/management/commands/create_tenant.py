@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants import errors
+from tenants.models import Tenant
+from tenants.services import tenant_create
+
+
+class Command(BaseCommand):
+    help = "Create a tenant: create_tenant SLUG NAME"
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("name")
+
+    def handle(self, *args, slug, name, **options):
+        if Tenant.objects.filter(slug=slug).exists():
+            raise CommandError(f"Tenant {slug!r} already exists.")
+        try:
+            tenant = tenant_create(slug=slug, name=name)
+        except errors.DomainError as exc:
+            raise CommandError(exc.message) from exc
+        except Exception as exc:  # full_clean's ValidationError
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{tenant.id} {tenant.slug}")
