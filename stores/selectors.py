@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import Case, CharField, Q, Value, When
+from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
+
 from stores.models import CustomerStore, Store
+from tenants import errors
+from tenants.ids import parse_uuid
 
 
 def stores_for_tenant(*, tenant):
@@ -16,3 +21,89 @@ def customer_get_by_store(*, store: Store):
 
 def customer_links_for_store(*, store: Store):
     return CustomerStore.objects.filter(store=store)
+
+
+def _shown_name():
+    """The name the store dialect shows (``Customer.display_name``), as a SQL expression."""
+    blank = Value("")
+    full_name = LTrim(
+        Concat(
+            "customer__first_name",
+            Case(
+                When(customer__preposition="", then=blank),
+                default=Concat(Value(" "), "customer__preposition"),
+            ),
+            Case(
+                When(customer__last_name="", then=blank),
+                default=Concat(Value(" "), "customer__last_name"),
+            ),
+            output_field=CharField(),
+        )
+    )
+    return Coalesce(
+        NullIf("customer__name", blank),
+        NullIf("customer__local_name", blank),
+        NullIf(full_name, blank),
+        NullIf("customer__discord_display_name", blank),
+        NullIf("customer__discord_username", blank),
+        "customer__email",
+        output_field=CharField(),
+    )
+
+
+STORE_CUSTOMER_SORTS = frozenset({"name", "is_active", "updated_at", "created_at"})
+
+
+def store_customers(
+    *,
+    store: Store,
+    search: str | None = None,
+    name: str | None = None,
+    is_active: bool | None = None,
+    sort: str = "created_at",
+    descending: bool = True,
+):
+    """The store's customer links (with their customer), filtered and sorted.
+
+    ``search`` matches the name or the local name, ``name`` the name (both partial and
+    case-insensitive); ``sort`` is one of STORE_CUSTOMER_SORTS (``name`` sorts on the shown
+    name, case-insensitively); ties are broken on the customer's primary key, in the same
+    direction, so pages never overlap.
+    """
+    if sort not in STORE_CUSTOMER_SORTS:
+        raise ValueError(f"Unknown sort: {sort}")
+    qs = CustomerStore.objects.filter(store=store).select_related("customer")
+    if search:
+        qs = qs.filter(
+            Q(customer__name__icontains=search) | Q(customer__local_name__icontains=search)
+        )
+    if name:
+        qs = qs.filter(customer__name__icontains=name)
+    if is_active is not None:
+        qs = qs.filter(customer__is_active=is_active)
+    if sort == "name":
+        qs = qs.annotate(sort_key=Lower(_shown_name()))
+        key = "sort_key"
+    else:
+        key = f"customer__{sort}"
+    prefix = "-" if descending else ""
+    return qs.order_by(f"{prefix}{key}", f"{prefix}customer__id")
+
+
+def customer_link_get(*, store: Store, customer_id) -> CustomerStore:
+    """This store's link of the customer with public id ``customer_id`` (with the customer).
+
+    A malformed id, a missing customer, another tenant's and one not linked to this store
+    are all 404.
+    """
+    uid = parse_uuid(customer_id)
+    link = (
+        CustomerStore.objects.filter(store=store, customer__uuid=uid)
+        .select_related("customer")
+        .first()
+        if uid
+        else None
+    )
+    if link is None:
+        raise errors.NotFound("Customer not found", code="customer_not_found")
+    return link
