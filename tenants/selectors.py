@@ -11,3 +11,29 @@ def memberships_for_user(*, user):
         .select_related("tenant")
         .order_by("tenant__slug")
     )
+
+
+def member_user_get(*, tenant, user_id):
+    """The active user with id ``user_id`` (an int, or a string of digits) who is an active
+    member of ``tenant``; ``None`` for anything else (never raises)."""
+    from django.contrib.auth import get_user_model
+
+    if isinstance(user_id, bool):
+        return None
+    if isinstance(user_id, str):
+        user_id = user_id.strip()
+        if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 19:
+            return None
+        user_id = int(user_id)
+    if not isinstance(user_id, int) or not 0 < user_id < 2**63:
+        return None
+    return (
+        get_user_model()
+        .objects.filter(
+            pk=user_id,
+            is_active=True,
+            memberships__tenant=tenant,
+            memberships__is_active=True,
+        )
+        .first()
+    )

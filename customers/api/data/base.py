@@ -1,0 +1,173 @@
+"""The data dialect's edge (seed 000, ``/api/data/customer``).
+
+Quirks of this dialect, and only of this dialect, live here:
+
+- errors: ``{"message": str, "errors"?: {field: [str]}, "requestId": str}``, validation
+  failures are 400, field names in ``errors`` are the wire's camelCase names;
+- the list is a bare JSON array, streamed in keyset batches so memory stays flat;
+- optional keyset pages (``limit``/``cursor``) with the next cursor in the ``X-Next-Cursor``
+  and ``Link: <…>; rel="next"`` response headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Iterator
+from urllib.parse import urlencode
+
+from django.http import StreamingHttpResponse
+from rest_framework.renderers import JSONRenderer
+
+from tenants import errors
+from tenants.api.dialect import Dialect, ErrorInfo, register
+
+#: rows fetched per query when the whole list is streamed
+BATCH_SIZE = 1000
+#: keyset pages: ``limit`` is 1..MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT when only a cursor is sent
+MAX_PAGE_LIMIT = 1000
+DEFAULT_PAGE_LIMIT = 100
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
+
+# Model field names that services may report, as this dialect names them on the wire.
+_WIRE_NAMES = {
+    "user": "userId",
+    "user_id": "userId",
+    "key": "addressId",
+    "default_address": "defaultAddressId",
+    "uuid": "id",
+}
+
+
+def wire_name(name: str) -> str:
+    """A field name as the data dialect spells it (camelCase)."""
+    if name == "non_field_errors":
+        return name
+    head, dot, rest = name.partition(".")
+    if head in _WIRE_NAMES:
+        head = _WIRE_NAMES[head]
+    elif "_" in head:
+        first, *others = head.split("_")
+        head = first + "".join(part[:1].upper() + part[1:] for part in others)
+    return head + dot + (wire_name(rest) if rest else "")
+
+
+class DataDialect(Dialect):
+    name = "data"
+    path_pattern = re.compile(r"^/api/data/customer(/|$)")
+    validation_status = 400
+    error_component = "DataError"
+
+    def error_schema(self) -> dict:
+        return {
+            "type": "object",
+            "description": (
+                "Every error of the data dialect. `errors` (validation failures only) maps a "
+                "request field (camelCase) to its messages; `requestId` is the request's "
+                "X-Request-ID."
+            ),
+            "properties": {
+                "message": {"type": "string"},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "requestId": {"type": "string"},
+            },
+            "required": ["message", "requestId"],
+            "additionalProperties": False,
+        }
+
+    def render_error(self, info: ErrorInfo) -> dict:
+        body: dict = {"message": info.message}
+        if info.fields:
+            fields: dict[str, list[str]] = {}
+            for name, messages in info.fields.items():
+                fields.setdefault(wire_name(name), []).extend(messages)
+            body["errors"] = fields
+        body["requestId"] = info.request_id
+        return body
+
+
+DATA = register(DataDialect())
+
+
+# --- keyset pagination ------------------------------------------------------------------------
+
+_CURSOR_PREFIX = "after:"
+
+
+def encode_cursor(pk: int) -> str:
+    raw = f"{_CURSOR_PREFIX}{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The primary key a cursor points after; a malformed cursor is a 400."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise ValueError(raw)
+        digits = raw[len(_CURSOR_PREFIX) :]
+        if not digits.isdigit() or len(digits) > 19:
+            raise ValueError(raw)
+        pk = int(digits)
+        if pk >= 2**63:
+            raise ValueError(raw)
+        return pk
+    except (ValueError, UnicodeError, binascii.Error):
+        message = "Invalid cursor: use the X-Next-Cursor value of a previous page."
+        raise errors.ValidationError(
+            message, fields={"cursor": [message]}, code="invalid_cursor"
+        ) from None
+
+
+def next_page_headers(request, *, limit: int, last_pk: int) -> dict[str, str]:
+    cursor = encode_cursor(last_pk)
+    url = request.build_absolute_uri(
+        request.path + "?" + urlencode({"limit": limit, "cursor": cursor})
+    )
+    return {NEXT_CURSOR_HEADER: cursor, "Link": f'<{url}>; rel="next"'}
+
+
+# --- streaming --------------------------------------------------------------------------------
+
+
+def _items(data: list) -> bytes:
+    """A rendered JSON array without its brackets (the items, comma-separated)."""
+    return JSONRenderer().render(data)[1:-1]
+
+
+def stream_json_array(
+    fetch: Callable[[int, int], list],
+    pk_of: Callable[[object], int],
+    render: Callable[[list], list],
+    *,
+    batch_size: int | None = None,
+) -> StreamingHttpResponse:
+    """Stream every row as one bare JSON array.
+
+    ``fetch(after_pk, size)`` returns the next keyset batch (ascending primary key),
+    ``render(rows)`` turns a batch into JSON-ready data. At most one batch is in memory.
+    """
+    size = batch_size or BATCH_SIZE
+
+    def chunks() -> Iterator[bytes]:
+        yield b"["
+        after, first = 0, True
+        while True:
+            rows = fetch(after, size)
+            if rows:
+                items = _items(render(rows))
+                yield items if first else b"," + items
+                first = False
+                after = pk_of(rows[-1])
+            if len(rows) < size:
+                break
+        yield b"]"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,339 @@
+"""The data dialect (seed 000): tenant-scoped customers at ``/api/data/customer``.
+
+Thin views: resolve access from ``x-tenant-id``, parse with the dialect's serializer, call one
+service or selector, render the full record (addresses prefetched: one extra query).
+"""
+
+from __future__ import annotations
+
+from django.db.models import prefetch_related_objects
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers import selectors, services
+from customers.api.data import base
+from customers.api.data.base import DATA
+from customers.api.data.serializers import (
+    DataAddressCreateSerializer,
+    DataCustomerCreateSerializer,
+    DataCustomerSerializer,
+    DataCustomerUpdateSerializer,
+    DataDefaultAddressSerializer,
+    DataLinkSerializer,
+    DataListQuerySerializer,
+)
+from tenants.access import tenant_from_header
+from tenants.api.dialect import DialectViewMixin
+from tenants.selectors import member_user_get
+
+TAGS = ["data"]
+ERROR_REF = {"$ref": f"#/components/schemas/{DATA.error_component}"}
+TENANT_HEADER = OpenApiParameter(
+    "x-tenant-id",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "The tenant: its slug or its UUID. Missing: 400; unknown, or not one the caller may "
+        "use: 403."
+    ),
+)
+CUSTOMER_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description=(
+        "The customer's `id`. A malformed id, a missing customer and another tenant's customer "
+        "are all 404."
+    ),
+)
+RECORD = OpenApiResponse(DataCustomerSerializer, description="The full customer record.")
+NOT_FOUND = OpenApiResponse(ERROR_REF, description="Customer not found (or another tenant's).")
+AUTH_NOTE = (
+    "\n\nAuth: session cookie (send `X-CSRFToken` on writes) or `Authorization: Bearer` (user "
+    "token or tenant API key; no CSRF token needed). Viewers may only read (403 on writes)."
+)
+
+
+def record(customer) -> dict:
+    """The wire record of one customer (addresses fetched in one query if not yet)."""
+    prefetch_related_objects([customer], "addresses")
+    return DataCustomerSerializer(customer).data
+
+
+def render_batch(customers: list) -> list:
+    return DataCustomerSerializer(customers, many=True).data
+
+
+class DataView(DialectViewMixin, APIView):
+    dialect = DATA
+
+    def access(self):
+        return tenant_from_header(self.request)
+
+    def customer(self, access, customer_id):
+        return selectors.customer_get(tenant=access.tenant, customer_id=customer_id)
+
+
+class CustomerCollectionView(DataView):
+    @extend_schema(
+        operation_id="data_customer_list",
+        tags=TAGS,
+        summary="List the tenant's customers (bare array)",
+        description=(
+            "Every customer of the tenant, deactivated ones included (`isActive` false), as one "
+            "bare JSON array in ascending creation order. Without `limit` and `cursor` the whole "
+            "list is streamed (fetched in keyset batches of 1000, so any number of customers "
+            "can be listed). With `limit` (1..1000) and/or `cursor` you get one keyset page "
+            "(default `limit` 100); when more customers follow, the response carries the next "
+            'page\'s cursor in `X-Next-Cursor` and its URL in `Link: <…>; rel="next"`. '
+            "A malformed cursor or an out-of-range limit is a 400." + AUTH_NOTE
+        ),
+        parameters=[
+            TENANT_HEADER,
+            OpenApiParameter(
+                "limit",
+                int,
+                description="Page size, 1..1000: turns on keyset paging.",
+            ),
+            OpenApiParameter(
+                "cursor",
+                str,
+                description="Opaque: the `X-Next-Cursor` value of the previous page.",
+            ),
+            OpenApiParameter(
+                base.NEXT_CURSOR_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="Paged requests only: the cursor of the next page; absent on the "
+                "last page.",
+            ),
+            OpenApiParameter(
+                "Link",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='Paged requests only: `<url of the next page>; rel="next"`; '
+                "absent on the last page.",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                DataCustomerSerializer(many=True), description="The customers, oldest first."
+            )
+        },
+    )
+    def get(self, request):
+        access = self.access()
+        query = DataListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        tenant = access.tenant
+
+        def fetch(after_pk: int, size: int) -> list:
+            return selectors.customers_keyset_page(tenant=tenant, after_pk=after_pk, limit=size)
+
+        params = query.validated_data
+        if "limit" not in params and "cursor" not in params:
+            return base.stream_json_array(fetch, lambda c: c.pk, render_batch)
+        limit = params.get("limit", base.DEFAULT_PAGE_LIMIT)
+        after = base.decode_cursor(params["cursor"]) if "cursor" in params else 0
+        rows = fetch(after, limit + 1)
+        headers = {}
+        if len(rows) > limit:
+            rows = rows[:limit]
+            headers = base.next_page_headers(request, limit=limit, last_pk=rows[-1].pk)
+        return Response(render_batch(rows), headers=headers)
+
+    @extend_schema(
+        operation_id="data_customer_find_or_create",
+        tags=TAGS,
+        summary="Find or create a customer by discordId",
+        description=(
+            "When the tenant already has a customer with this `discordId`, it is returned "
+            "unchanged with 200 (also when it is deactivated); otherwise a customer is created "
+            "(its name is the `discordDisplayName`) and returned with 201. Concurrent identical "
+            "requests create exactly one record. With `userId`, the new customer is linked to "
+            "that user, who must be an active member of the tenant (otherwise 400)." + AUTH_NOTE
+        ),
+        parameters=[TENANT_HEADER],
+        request=DataCustomerCreateSerializer,
+        responses={
+            201: OpenApiResponse(DataCustomerSerializer, description="Created."),
+            200: OpenApiResponse(
+                DataCustomerSerializer, description="A customer with this discordId existed."
+            ),
+        },
+    )
+    def post(self, request):
+        access = self.access()
+        serializer = DataCustomerCreateSerializer(
+            data=request.data, context={"tenant": access.tenant}
+        )
+        serializer.is_valid(raise_exception=True)
+        customer, created = services.customer_find_or_create_by_discord(
+            tenant=access.tenant,
+            discord_id=serializer.validated_data["discordId"],
+            **serializer.to_model(),
+        )
+        return Response(
+            record(customer), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class CustomerDetailView(DataView):
+    @extend_schema(
+        operation_id="data_customer_retrieve",
+        tags=TAGS,
+        summary="Get a customer",
+        description="The full record, deactivated or not." + AUTH_NOTE,
+        parameters=[TENANT_HEADER, CUSTOMER_ID],
+        responses={200: RECORD, 404: NOT_FOUND},
+    )
+    def get(self, request, id):
+        access = self.access()
+        return Response(record(self.customer(access, id)))
+
+    @extend_schema(
+        operation_id="data_customer_update",
+        tags=TAGS,
+        summary="Update a customer",
+        description=(
+            "Changes only the fields sent. `email` must be valid and free within the tenant; "
+            "`null` or an empty string clears `email`, `phone` and `notes`. `userId` links a "
+            "user who is an active member of the tenant (`null` unlinks). Extension: `isActive` "
+            "reactivates or deactivates." + AUTH_NOTE
+        ),
+        parameters=[TENANT_HEADER, CUSTOMER_ID],
+        request=DataCustomerUpdateSerializer,
+        responses={200: RECORD, 404: NOT_FOUND},
+    )
+    def patch(self, request, id):
+        access = self.access()
+        customer = self.customer(access, id)
+        serializer = DataCustomerUpdateSerializer(
+            data=request.data, context={"tenant": access.tenant}
+        )
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.to_model()
+        if fields:
+            customer = services.customer_update(customer=customer, **fields)
+        return Response(record(customer))
+
+    @extend_schema(
+        operation_id="data_customer_deactivate",
+        tags=TAGS,
+        summary="Deactivate a customer (soft delete)",
+        description=(
+            "Sets `isActive` to false and returns the record; it stays readable. Deactivating "
+            "an inactive customer changes nothing." + AUTH_NOTE
+        ),
+        parameters=[TENANT_HEADER, CUSTOMER_ID],
+        responses={200: RECORD, 404: NOT_FOUND},
+    )
+    def delete(self, request, id):
+        access = self.access()
+        customer = services.customer_deactivate(customer=self.customer(access, id))
+        return Response(record(customer))
+
+
+class AddressCollectionView(DataView):
+    @extend_schema(
+        operation_id="data_customer_address_add",
+        tags=TAGS,
+        summary="Add an address",
+        description=(
+            "Adds an address; `addressId` must be new for this customer (a duplicate is a "
+            "400). Returns the updated record." + AUTH_NOTE
+        ),
+        parameters=[TENANT_HEADER, CUSTOMER_ID],
+        request=DataAddressCreateSerializer,
+        responses={200: RECORD, 404: NOT_FOUND},
+    )
+    def post(self, request, id):
+        access = self.access()
+        customer = self.customer(access, id)
+        serializer = DataAddressCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.address_add(customer=customer, **serializer.to_model())
+        return Response(record(customer))
+
+
+class AddressDetailView(DataView):
+    @extend_schema(
+        operation_id="data_customer_address_remove",
+        tags=TAGS,
+        summary="Remove an address",
+        description=(
+            "Removes the address; removing the default address clears `defaultAddressId`. "
+            "Returns the updated record. An `addressId` the customer does not have is a 404."
+            + AUTH_NOTE
+        ),
+        parameters=[
+            TENANT_HEADER,
+            CUSTOMER_ID,
+            OpenApiParameter("addressId", str, OpenApiParameter.PATH),
+        ],
+        responses={
+            200: RECORD,
+            404: OpenApiResponse(
+                ERROR_REF, description="Customer not found, or it has no such address."
+            ),
+        },
+    )
+    def delete(self, request, id, addressId):
+        access = self.access()
+        customer = self.customer(access, id)
+        services.address_remove(customer=customer, key=addressId)
+        return Response(record(customer))
+
+
+class DefaultAddressView(DataView):
+    @extend_schema(
+        operation_id="data_customer_default_address_set",
+        tags=TAGS,
+        summary="Set the default address",
+        description=(
+            "`addressId` must be one of the customer's addresses (otherwise 400); `null` "
+            "clears the default (extension)." + AUTH_NOTE
+        ),
+        parameters=[TENANT_HEADER, CUSTOMER_ID],
+        request=DataDefaultAddressSerializer,
+        responses={200: RECORD, 404: NOT_FOUND},
+    )
+    def patch(self, request, id):
+        access = self.access()
+        customer = self.customer(access, id)
+        serializer = DataDefaultAddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = services.default_address_set(
+            customer=customer, key=serializer.validated_data["addressId"]
+        )
+        return Response(record(customer))
+
+
+class LinkView(DataView):
+    @extend_schema(
+        operation_id="data_customer_link",
+        tags=TAGS,
+        summary="Link a customer to a platform user",
+        description=(
+            "`userId` must be an existing, active user who is an active member of the tenant "
+            "(otherwise 400), and not already linked to another customer of the tenant (400)."
+            + AUTH_NOTE
+        ),
+        parameters=[TENANT_HEADER, CUSTOMER_ID],
+        request=DataLinkSerializer,
+        responses={200: RECORD, 404: NOT_FOUND},
+    )
+    def post(self, request, id):
+        access = self.access()
+        customer = self.customer(access, id)
+        serializer = DataLinkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = member_user_get(tenant=access.tenant, user_id=serializer.validated_data["userId"])
+        customer = services.customer_link_user(customer=customer, user=user)
+        return Response(record(customer))
