@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,6 +11,7 @@ from django.utils import timezone
 from customers.models import Address, ClientType, Customer, Source
 from tenants import errors
 from tenants.db import violates
+from tenants.ids import parse_uuid
 from tenants.models import Membership, Role
 from tenants.services import membership_grant
 
@@ -144,7 +147,9 @@ def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
         return existing, False
     try:
         return customer_create(tenant=tenant, discord_id=discord_id, **defaults), True
-    except errors.Conflict:
+    except (errors.Conflict, errors.ValidationError):
+        # The winner of a race may also have taken the same email (or user) first, so the
+        # loser can fail on that rule instead: if the Discord id now exists, return it.
         existing = Customer.objects.filter(tenant=tenant, discord_id=discord_id).first()
         if existing is None:
             raise
@@ -309,3 +314,121 @@ def customer_tags_set(*, customer: Customer, names: list[str]) -> list[str]:
     customer.tags.set([found[name] for name in wanted])
     _touch(customer)
     return sorted(wanted)
+
+
+@dataclass
+class ImportReport:
+    """What ``customers_import`` did: counts, and every invalid row as ``(line, message)``."""
+
+    dry_run: bool
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def committed(self) -> bool:
+        return not self.dry_run and not self.errors
+
+
+def _import_error_text(exc: errors.DomainError) -> str:
+    if exc.fields and not exc.message.startswith(tuple(exc.fields)):
+        return "; ".join(f"{name}: {msgs[0]}" for name, msgs in exc.fields.items())
+    return exc.message
+
+
+def _import_row(*, tenant, raw: dict) -> bool:
+    from customers.csv_io import coerce_row
+
+    uuid_text, fields, tags = coerce_row(raw)
+    customer = None
+    if uuid_text:
+        uid = parse_uuid(uuid_text)
+        customer = Customer.objects.filter(tenant=tenant, uuid=uid).first() if uid else None
+        if customer is None:
+            raise errors.ValidationError(
+                "id: no customer with this id in this tenant (leave id empty to create one)."
+            )
+    elif fields.get("email"):
+        customer = Customer.objects.filter(tenant=tenant, email__iexact=fields["email"]).first()
+    created = customer is None
+    if created:
+        fields.setdefault("source", Source.MANUAL)
+        customer = customer_create(tenant=tenant, **fields)
+    elif fields:
+        customer_update(customer=customer, **fields)
+    if tags is not None and (tags or not created):
+        customer_tags_set(customer=customer, names=tags)
+    return created
+
+
+def customers_import(*, tenant, rows, dry_run: bool, progress=None) -> ImportReport:
+    """Create or update the tenant's customers from CSV rows ``[(line, {column: text})]``.
+
+    All or nothing: every row is tried (each in a savepoint, through customer_create /
+    customer_update / customer_tags_set, so every rule and constraint holds, also between rows
+    of the file), every invalid row is reported with its line number, and the whole import is
+    rolled back when it is a dry run or when any row is invalid. ``progress(n)`` is called
+    after each row.
+    """
+    report = ImportReport(dry_run=dry_run)
+    with transaction.atomic():
+        for index, (line, raw) in enumerate(rows, start=1):
+            try:
+                with transaction.atomic():
+                    if _import_row(tenant=tenant, raw=raw):
+                        report.created += 1
+                    else:
+                        report.updated += 1
+            except errors.DomainError as exc:
+                report.errors.append((line, _import_error_text(exc)))
+            if progress is not None:
+                progress(index)
+        if not report.committed:
+            transaction.set_rollback(True)
+    return report
+
+
+@transaction.atomic
+def customer_default_address_update(
+    *, customer: Customer, key: str = "default", **fields
+) -> Address | None:
+    """Change the given fields of the customer's default address. A customer without one
+    gets address ``key`` (created, or changed when it exists) made its default; nothing is
+    created when every given value is empty."""
+    _check_fields(fields, ADDRESS_FIELDS)
+    if customer.default_address_id is not None:
+        current = (
+            Address.objects.filter(pk=customer.default_address_id, customer=customer)
+            .values_list("key", flat=True)
+            .first()
+        )
+        if current is not None:
+            return address_set(customer=customer, key=current, **fields)
+    if not any(fields.values()):
+        return None
+    address = address_set(customer=customer, key=key, **fields)
+    default_address_set(customer=customer, key=key)
+    return address
+
+
+@transaction.atomic
+def customer_create_with_default_address(
+    *, tenant, address: dict | None = None, **fields
+) -> Customer:
+    """``customer_create`` and, in the same transaction, its default address (peppered)."""
+    customer = customer_create(tenant=tenant, **fields)
+    if address:
+        customer_default_address_update(customer=customer, **address)
+    return customer
+
+
+@transaction.atomic
+def customer_update_with_default_address(
+    *, customer: Customer, address: dict | None = None, **fields
+) -> Customer:
+    """``customer_update`` (only the given fields) and its default address, in one transaction."""
+    if fields:
+        customer_update(customer=customer, **fields)
+    if address:
+        customer_default_address_update(customer=customer, **address)
+    return customer
