@@ -191,12 +191,15 @@ class OrderLine(models.Model):
     product = models.ForeignKey(
         "pricelists.Product", on_delete=models.PROTECT, related_name="order_lines"
     )
+    position = models.PositiveIntegerField(
+        default=0, help_text="The line's place in the order, from 0, as the client sent it."
+    )
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     line_total = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
-        ordering = ["order", "id"]
+        ordering = ["order", "position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_gt_0"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_gte_0"),

@@ -1,0 +1,297 @@
+"""Customer analytics: SQL aggregates over a customer's counted orders (never a Python loop
+over orders). Draft and cancelled orders never count.
+
+Which figures follow ``period`` (30d, 90d, 1y = 365 days, all; a window ending now):
+``financial_summary.total_revenue``, ``financial_summary.avg_payment_days``,
+``order_history`` and ``top_products``. The ``overview`` (lifetime figures),
+``current_balance``, ``credit_limit`` and ``credit_utilization`` (the state now), and the
+``customer_segment`` and ``risk_score`` (judgements about the customer, from lifetime
+figures) do not depend on the period.
+
+customer_segment: the first rule that matches (thresholds in settings.HUB_B2B):
+  1. no counted order: ``new`` while the customer is at most NEW_CUSTOMER_DAYS old, else
+     ``inactive``;
+  2. last order more than INACTIVE_AFTER_DAYS ago: ``inactive``;
+  3. last order more than AT_RISK_AFTER_DAYS ago: ``at_risk``;
+  4. lifetime value >= HIGH_VALUE_MIN_LTV: ``high_value``;
+  5. customer for at most NEW_CUSTOMER_DAYS: ``new``;
+  6. lifetime value >= MID_VALUE_MIN_LTV: ``mid_value``;
+  7. otherwise ``low_value``.
+
+risk_score (``low``, ``medium`` or ``high``):
+  ``high`` when an unpaid order is more than RISK_HIGH_OVERDUE_DAYS past its due date, the
+  balance exceeds RISK_HIGH_UTILIZATION percent of a (non-zero) credit limit, or paid orders
+  were paid on average more than RISK_HIGH_LATE_DAYS after their due date;
+  ``medium`` when any unpaid order is past its due date, utilization is at least
+  RISK_MEDIUM_UTILIZATION percent, or payments were on average more than
+  RISK_MEDIUM_LATE_DAYS late; ``low`` otherwise. A credit limit of 0 means "no credit line
+  set": utilization is then null and does not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+
+from b2b.conf import b2b_decimal, b2b_setting
+from b2b.models import PAYMENT_TERM_DAYS, Account, OrderLine
+from b2b.selectors import account_of, counted_orders
+from customers.models import Customer
+from tenants import errors
+
+PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _days(delta: timedelta | None) -> float | None:
+    if delta is None:
+        return None
+    if not isinstance(delta, timedelta):  # some backends hand back microseconds
+        delta = timedelta(microseconds=float(delta))
+    return delta.total_seconds() / 86400
+
+
+def _round_days(days: float | None) -> int | None:
+    if days is None:
+        return None
+    return int(Decimal(str(days)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class AccountTerms:
+    payment_terms: str
+    term_days: int
+    credit_limit: Decimal
+    currency: str
+    customer_since: datetime
+
+
+def account_terms(customer: Customer) -> AccountTerms:
+    """The customer's account terms, or the defaults when it has no account."""
+    account = account_of(customer)
+    if account is None:
+        account = Account.objects.filter(customer=customer).first()
+    payment_terms = account.payment_terms if account else "net_30"
+    return AccountTerms(
+        payment_terms=payment_terms,
+        term_days=PAYMENT_TERM_DAYS[payment_terms],
+        credit_limit=account.credit_limit if account else ZERO,
+        currency=account.currency if account else "USD",
+        customer_since=(account.customer_since if account else None) or customer.created_at,
+    )
+
+
+def _orders(customer: Customer, term_days: int):
+    """Counted orders of the customer, annotated with the effective due date (orders imported
+    without one are due ``term_days`` after their order date)."""
+    return (
+        counted_orders()
+        .filter(customer=customer)
+        .annotate(
+            effective_due=Coalesce(
+                F("due_date"),
+                ExpressionWrapper(
+                    F("order_date") + timedelta(days=term_days), output_field=DateTimeField()
+                ),
+            )
+        )
+    )
+
+
+DURATION = DurationField()
+PAID = Q(paid_at__isnull=False)
+UNPAID = Q(paid_at__isnull=True)
+
+
+def payment_figures(*, customer: Customer, terms: AccountTerms, now: datetime) -> dict:
+    """Lifetime figures of the customer's counted orders, in one aggregate query."""
+    year_ago = now - timedelta(days=365)
+    figures = _orders(customer, terms.term_days).aggregate(
+        lifetime_value=Sum("total_amount"),
+        total_orders=Count("id"),
+        last_order_date=Max("order_date"),
+        current_balance=Sum("total_amount", filter=UNPAID),
+        overdue_amount=Sum("total_amount", filter=UNPAID & Q(effective_due__lt=now)),
+        overdue_orders=Count("id", filter=UNPAID & Q(effective_due__lt=now)),
+        oldest_overdue_due=Min("effective_due", filter=UNPAID & Q(effective_due__lt=now)),
+        paid_orders=Count("id", filter=PAID),
+        paid_on_time=Count("id", filter=PAID & Q(paid_at__lte=F("effective_due"))),
+        avg_days_late=Avg(
+            Case(
+                When(
+                    paid_at__gt=F("effective_due"),
+                    then=ExpressionWrapper(
+                        F("paid_at") - F("effective_due"), output_field=DURATION
+                    ),
+                ),
+                default=Value(timedelta(0), output_field=DURATION),
+                output_field=DURATION,
+            ),
+            filter=PAID,
+        ),
+        orders_last_year=Count("id", filter=Q(order_date__gte=year_ago)),
+        revenue_last_year=Sum("total_amount", filter=Q(order_date__gte=year_ago)),
+    )
+    for key in (
+        "lifetime_value",
+        "current_balance",
+        "overdue_amount",
+        "revenue_last_year",
+    ):
+        figures[key] = _cents(figures[key])
+    figures["avg_days_late"] = _days(figures["avg_days_late"])
+    oldest = figures.pop("oldest_overdue_due")
+    figures["max_days_overdue"] = (now - oldest).days if oldest is not None else 0
+    return figures
+
+
+def utilization(balance: Decimal, credit_limit: Decimal) -> Decimal | None:
+    """The balance over the credit limit, in percent (None without a credit limit)."""
+    if not credit_limit:
+        return None
+    return _cents(balance * 100 / credit_limit)
+
+
+def customer_segment(*, figures: dict, tenure_days: int, now: datetime) -> str:
+    new_days = int(b2b_setting("NEW_CUSTOMER_DAYS"))
+    if not figures["total_orders"]:
+        return "new" if tenure_days <= new_days else "inactive"
+    since_last = (now - figures["last_order_date"]).days
+    if since_last > int(b2b_setting("INACTIVE_AFTER_DAYS")):
+        return "inactive"
+    if since_last > int(b2b_setting("AT_RISK_AFTER_DAYS")):
+        return "at_risk"
+    if figures["lifetime_value"] >= b2b_decimal("HIGH_VALUE_MIN_LTV"):
+        return "high_value"
+    if tenure_days <= new_days:
+        return "new"
+    if figures["lifetime_value"] >= b2b_decimal("MID_VALUE_MIN_LTV"):
+        return "mid_value"
+    return "low_value"
+
+
+def risk_score(*, figures: dict, utilization_pct: Decimal | None) -> str:
+    late = figures["avg_days_late"] or 0
+    overdue_days = figures["max_days_overdue"] if figures["overdue_orders"] else None
+    if (
+        (overdue_days is not None and overdue_days > int(b2b_setting("RISK_HIGH_OVERDUE_DAYS")))
+        or (
+            utilization_pct is not None
+            and utilization_pct > Decimal(str(b2b_setting("RISK_HIGH_UTILIZATION")))
+        )
+        or late > float(b2b_setting("RISK_HIGH_LATE_DAYS"))
+    ):
+        return "high"
+    if (
+        overdue_days is not None
+        or (
+            utilization_pct is not None
+            and utilization_pct >= Decimal(str(b2b_setting("RISK_MEDIUM_UTILIZATION")))
+        )
+        or late > float(b2b_setting("RISK_MEDIUM_LATE_DAYS"))
+    ):
+        return "medium"
+    return "low"
+
+
+def customer_analytics(*, customer: Customer, period: str = "all", now: datetime) -> dict:
+    """The analytics document of one customer (see the module docstring)."""
+    if period not in PERIODS:
+        raise errors.ValidationError(
+            f"period: Must be one of: {', '.join(PERIODS)}.",
+            fields={"period": [f"Must be one of: {', '.join(PERIODS)}."]},
+        )
+    terms = account_terms(customer)
+    figures = payment_figures(customer=customer, terms=terms, now=now)
+
+    window = _orders(customer, terms.term_days)
+    if PERIODS[period] is not None:
+        window = window.filter(order_date__gte=now - timedelta(days=PERIODS[period]))
+    period_figures = window.aggregate(
+        revenue=Sum("total_amount"),
+        avg_payment=Avg(
+            ExpressionWrapper(F("paid_at") - F("order_date"), output_field=DURATION),
+            filter=PAID,
+        ),
+    )
+    history = (
+        window.annotate(month=TruncMonth("order_date"))
+        .order_by()
+        .values("month")
+        .annotate(orders=Count("id"), revenue=Sum("total_amount"))
+        .order_by("-month")
+    )
+    top = (
+        OrderLine.objects.filter(order__in=window.values("pk"))
+        .values("product_id", "product__name")
+        .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
+        .order_by("-revenue", "product__name", "product_id")[:5]
+    )
+
+    total_orders = figures["total_orders"]
+    lifetime_value = figures["lifetime_value"]
+    last = figures["last_order_date"]
+    tenure_days = (now - terms.customer_since).days
+    utilization_pct = utilization(figures["current_balance"], terms.credit_limit)
+    return {
+        "customer": {"id": customer.uuid, "name": customer.name or customer.display_name},
+        "period": period,
+        "overview": {
+            "lifetime_value": lifetime_value,
+            "total_orders": total_orders,
+            "avg_order_value": _cents(lifetime_value / total_orders) if total_orders else ZERO,
+            "last_order_date": last,
+            "customer_since": terms.customer_since,
+            "days_since_last_order": (now - last).days if last is not None else None,
+        },
+        "financial_summary": {
+            "total_revenue": _cents(period_figures["revenue"]),
+            "current_balance": figures["current_balance"],
+            "credit_limit": _cents(terms.credit_limit),
+            "credit_utilization": utilization_pct,
+            "avg_payment_days": _round_days(_days(period_figures["avg_payment"])),
+        },
+        "order_history": [
+            {
+                "month": row["month"].strftime("%Y-%m"),
+                "orders": row["orders"],
+                "revenue": _cents(row["revenue"]),
+                "avg_order_value": _cents(row["revenue"] / row["orders"]),
+            }
+            for row in history
+        ],
+        "top_products": [
+            {
+                "product_id": row["product_id"],
+                "product_name": row["product__name"],
+                "quantity_ordered": row["quantity"],
+                "revenue": _cents(row["revenue"]),
+            }
+            for row in top
+        ],
+        "customer_segment": customer_segment(figures=figures, tenure_days=tenure_days, now=now),
+        "risk_score": risk_score(figures=figures, utilization_pct=utilization_pct),
+    }

@@ -1,0 +1,403 @@
+"""The b2b dialect's wire format (snake_case), input validation and output shapes.
+
+Output serializers take prepared objects (see ``customer_view``/``order_view`` in views) and
+document exactly what is rendered; input serializers validate lengths, formats and ranges
+before the services apply the domain rules.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from b2b.api.base import MoneyField, PageQuerySerializer, PercentField
+from b2b.currencies import ISO_4217_CODES
+from b2b.models import ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
+from b2b.selectors import account_of
+from b2b.services import ADDRESS_PARTS
+
+PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
+ORDER_STATUSES = list(ORDER_TRANSITIONS)
+DEFAULT_PAYMENT_TERMS = "net_30"
+DEFAULT_CURRENCY = "USD"
+
+# --- addresses ----------------------------------------------------------------------------
+
+ADDRESS_LENGTHS = {
+    "line1": 255,
+    "line2": 255,
+    "city": 255,
+    "state": 255,
+    "postal_code": 20,
+    "country": 255,
+}
+
+
+class B2BAddressSerializer(serializers.Serializer):
+    """An address. Output lists only the parts that are set; input changes only the parts
+    sent (send "" to clear one)."""
+
+    line1 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    line2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    state = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def to_representation(self, instance):
+        if isinstance(instance, dict):
+            return {p: instance[p] for p in ADDRESS_PARTS if instance.get(p)}
+        return {p: getattr(instance, p) for p in ADDRESS_PARTS if getattr(instance, p, "")}
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+class B2BContactInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    title = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    is_primary = serializers.BooleanField(
+        required=False, help_text="Making a contact primary demotes the previous primary."
+    )
+
+
+class B2BContactSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class B2BContactDetailSerializer(B2BContactSerializer):
+    customer_id = serializers.UUIDField(source="customer.uuid")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+class B2BCustomerInputSerializer(serializers.Serializer):
+    """A customer (POST: ``name`` required; PUT: only the fields sent change)."""
+
+    name = serializers.CharField(max_length=255)
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, help_text="Unique in the tenant."
+    )
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    fax = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=255, required=False, allow_blank=True)
+    tax_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    billing_address = B2BAddressSerializer(required=False, allow_null=True)
+    shipping_address = B2BAddressSerializer(required=False, allow_null=True)
+    payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS, required=False)
+    currency = serializers.CharField(
+        min_length=3, max_length=3, required=False, help_text="An ISO 4217 code, e.g. USD."
+    )
+    credit_limit = MoneyField(required=False, min_value=0)
+    discount_rate = PercentField(required=False)
+    preferred_shipping = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    customer_since = serializers.DateTimeField(required=False)
+    price_list_id = serializers.UUIDField(
+        required=False, allow_null=True, help_text="An active price list of the tenant."
+    )
+    notes = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+    contacts = B2BContactInputSerializer(
+        many=True, required=False, max_length=50, help_text="POST only; at most one primary."
+    )
+
+    def validate_currency(self, value):
+        code = value.upper()
+        if code not in ISO_4217_CODES:
+            raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency code.")
+        return code
+
+    def validate_contacts(self, value):
+        if sum(1 for c in value if c.get("is_primary")) > 1:
+            raise serializers.ValidationError("At most one contact can be primary.")
+        return value
+
+
+class B2BCustomerUpdateSerializer(B2BCustomerInputSerializer):
+    """PUT: only the fields sent change (contacts have their own endpoints)."""
+
+    contacts = None
+
+
+def account_view(customer) -> SimpleNamespace:
+    """The b2b record of a customer: its account fields, or the defaults without one."""
+    account = account_of(customer)
+    return SimpleNamespace(
+        id=customer.uuid,
+        # a customer created by another dialect may only have first/last names
+        name=customer.name or customer.display_name,
+        email=customer.email,
+        phone=customer.phone,
+        fax=account.fax if account else "",
+        website=account.website if account else "",
+        tax_id=account.tax_id if account else "",
+        billing_address=account.billing_address if account else None,
+        shipping_address=account.shipping_address if account else None,
+        contacts=list(customer.contacts.all())
+        if "contacts" in getattr(customer, "_prefetched_objects_cache", {})
+        else [],
+        payment_terms=account.payment_terms if account else DEFAULT_PAYMENT_TERMS,
+        currency=account.currency if account else DEFAULT_CURRENCY,
+        credit_limit=account.credit_limit if account else 0,
+        current_balance=getattr(customer, "b2b_current_balance", 0),
+        discount_rate=account.discount_rate if account else 0,
+        preferred_shipping=account.preferred_shipping if account else "",
+        price_list_id=account.price_list_id if account else None,
+        customer_since=(account.customer_since if account else None) or customer.created_at,
+        lifetime_value=getattr(customer, "b2b_lifetime_value", 0),
+        total_orders=getattr(customer, "b2b_total_orders", 0),
+        is_active=customer.is_active,
+        notes=customer.notes,
+        created_at=customer.created_at,
+        updated_at=max(customer.updated_at, account.updated_at)
+        if account and account.updated_at
+        else customer.updated_at,
+    )
+
+
+class B2BCustomerSummarySerializer(serializers.Serializer):
+    """A customer in a list: every field of the record except ``contacts``."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField(
+        help_text="A customer created elsewhere with only first/last names shows its display name."
+    )
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    fax = serializers.CharField()
+    website = serializers.CharField()
+    tax_id = serializers.CharField()
+    billing_address = B2BAddressSerializer(allow_null=True)
+    shipping_address = B2BAddressSerializer(allow_null=True)
+    payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS)
+    currency = serializers.CharField()
+    credit_limit = MoneyField()
+    current_balance = MoneyField(help_text="Total of counted orders not yet paid.")
+    discount_rate = PercentField()
+    preferred_shipping = serializers.CharField()
+    price_list_id = serializers.UUIDField(allow_null=True)
+    customer_since = serializers.DateTimeField()
+    lifetime_value = MoneyField(help_text="Total of counted (not draft/cancelled) orders.")
+    total_orders = serializers.IntegerField(help_text="Number of counted orders.")
+    is_active = serializers.BooleanField()
+    notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return super().to_representation(account_view(instance))
+
+
+class B2BCustomerSerializer(B2BCustomerSummarySerializer):
+    """The full record of a customer, with its contacts (primary first)."""
+
+    contacts = B2BContactSerializer(many=True)
+
+
+class B2BCustomerListQuerySerializer(PageQuerySerializer):
+    is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    search = serializers.CharField(
+        required=False, max_length=255, allow_blank=True, help_text="Name or email contains."
+    )
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+class B2BOrderLineInputSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField(required=False, help_text="Either product_id or sku.")
+    sku = serializers.CharField(max_length=64, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_price = MoneyField(
+        required=False,
+        min_value=0,
+        help_text="Default: the account's price list price (else the product's base price), "
+        "less the account's discount_rate percent, rounded half-up to cents.",
+    )
+
+    def validate(self, attrs):
+        if ("product_id" in attrs) == ("sku" in attrs):
+            raise serializers.ValidationError("Give either product_id or sku.")
+        return attrs
+
+
+class B2BOrderInputSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    order_date = serializers.DateTimeField(required=False, help_text="Default: now.")
+    status = serializers.ChoiceField(
+        choices=ORDER_STATUSES, required=False, default="confirmed", help_text="Default confirmed."
+    )
+    shipping_address = B2BAddressSerializer(
+        required=False, allow_null=True, help_text="Default: the customer's shipping address."
+    )
+    ship_date = serializers.DateTimeField(required=False, allow_null=True)
+    delivery_date = serializers.DateTimeField(required=False, allow_null=True)
+    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    lines = B2BOrderLineInputSerializer(many=True, min_length=1, max_length=500)
+
+
+class B2BOrderUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=ORDER_STATUSES,
+        required=False,
+        help_text="draft->confirmed->shipped->delivered; any but delivered -> cancelled.",
+    )
+    ship_date = serializers.DateTimeField(required=False, allow_null=True)
+    delivery_date = serializers.DateTimeField(required=False, allow_null=True)
+    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class B2BOrderLineSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    sku = serializers.CharField(source="product.sku")
+    product_name = serializers.CharField(source="product.name")
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField()
+    line_total = MoneyField()
+
+
+class B2BOrderSummarySerializer(serializers.Serializer):
+    """An order in a list (without its lines)."""
+
+    id = serializers.UUIDField()
+    order_number = serializers.CharField()
+    customer_id = serializers.UUIDField(source="customer.uuid")
+    status = serializers.ChoiceField(choices=ORDER_STATUSES)
+    order_date = serializers.DateTimeField()
+    ship_date = serializers.DateTimeField(allow_null=True)
+    delivery_date = serializers.DateTimeField(allow_null=True)
+    due_date = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    currency = serializers.CharField()
+    total_amount = MoneyField()
+    items_count = serializers.IntegerField(help_text="Units ordered (sum of line quantities).")
+    shipping_address = B2BAddressSerializer()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class B2BOrderSerializer(B2BOrderSummarySerializer):
+    lines = B2BOrderLineSerializer(many=True, source="lines.all")
+
+
+class B2BOrderListQuerySerializer(PageQuerySerializer):
+    status = serializers.ChoiceField(choices=ORDER_STATUSES, required=False)
+    date_from = serializers.CharField(
+        required=False, max_length=64, help_text="A date (inclusive) or an ISO 8601 date-time."
+    )
+    date_to = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="A date (inclusive: the whole day) or an ISO 8601 date-time (exclusive).",
+    )
+
+
+# --- analytics and credit checks ----------------------------------------------------------
+
+RISK_LEVELS = ["low", "medium", "high"]
+
+
+# one schema shape for risk_score and risk_assessment, kept inline (not an enum component
+# named twice)
+@extend_schema_field({"anyOf": [{"type": "string", "enum": RISK_LEVELS}]})
+class RiskLevelField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=RISK_LEVELS, **kwargs)
+
+
+class B2BAnalyticsQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=["30d", "90d", "1y", "all"], default="all")
+
+
+class B2BCustomerRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class B2BAnalyticsOverviewSerializer(serializers.Serializer):
+    lifetime_value = MoneyField()
+    total_orders = serializers.IntegerField()
+    avg_order_value = MoneyField()
+    last_order_date = serializers.DateTimeField(allow_null=True)
+    customer_since = serializers.DateTimeField()
+    days_since_last_order = serializers.IntegerField(allow_null=True)
+
+
+class B2BFinancialSummarySerializer(serializers.Serializer):
+    total_revenue = MoneyField(help_text="Counted orders in the period.")
+    current_balance = MoneyField()
+    credit_limit = MoneyField()
+    credit_utilization = MoneyField(
+        allow_null=True, help_text="current_balance / credit_limit in percent; null without."
+    )
+    avg_payment_days = serializers.IntegerField(
+        allow_null=True, help_text="Order date to paid_at, orders of the period; null if none."
+    )
+
+
+class B2BMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM (UTC)")
+    orders = serializers.IntegerField()
+    revenue = MoneyField()
+    avg_order_value = MoneyField()
+
+
+class B2BTopProductSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    product_name = serializers.CharField()
+    quantity_ordered = serializers.IntegerField()
+    revenue = MoneyField()
+
+
+class B2BAnalyticsSerializer(serializers.Serializer):
+    customer = B2BCustomerRefSerializer()
+    period = serializers.ChoiceField(choices=["30d", "90d", "1y", "all"])
+    overview = B2BAnalyticsOverviewSerializer()
+    financial_summary = B2BFinancialSummarySerializer()
+    order_history = B2BMonthSerializer(many=True)
+    top_products = B2BTopProductSerializer(many=True)
+    customer_segment = serializers.ChoiceField(
+        choices=["high_value", "mid_value", "low_value", "new", "at_risk", "inactive"]
+    )
+    risk_score = RiskLevelField()
+
+
+class B2BCreditFactorSerializer(serializers.Serializer):
+    factor = serializers.ChoiceField(
+        choices=[
+            "payment_punctuality",
+            "overdue_balance",
+            "credit_utilization",
+            "tenure",
+            "order_volume",
+        ]
+    )
+    impact = serializers.IntegerField(help_text="Points added to (or removed from) the score.")
+    description = serializers.CharField()
+
+
+class B2BCreditCheckSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    customer_id = serializers.UUIDField(source="customer.uuid")
+    credit_score = serializers.IntegerField(min_value=300, max_value=850)
+    credit_rating = serializers.ChoiceField(
+        choices=["excellent", "good", "fair", "poor", "very_poor"]
+    )
+    recommended_credit_limit = MoneyField()
+    current_credit_limit = MoneyField()
+    risk_assessment = RiskLevelField()
+    last_checked = serializers.DateTimeField(source="checked_at")
+    factors = B2BCreditFactorSerializer(many=True)

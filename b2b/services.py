@@ -1,0 +1,474 @@
+"""Every write of B2B accounts, contacts, orders and credit checks (keyword-only, atomic).
+
+A customer written through the b2b dialect is the shared ``customers.Customer`` (changed only
+through ``customers.services``) plus its ``Account`` (created on demand), whose billing and
+shipping addresses are the customer's ``Address`` rows with the keys ``billing`` and
+``shipping``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from b2b import credit
+from b2b.currencies import is_iso_4217
+from b2b.models import (
+    ORDER_TRANSITIONS,
+    PAYMENT_TERM_DAYS,
+    Account,
+    Contact,
+    CreditCheck,
+    OrderLine,
+    OrderNumberSequence,
+    OrderStatus,
+    SalesOrder,
+)
+from b2b.selectors import account_of
+from customers.models import Customer
+from customers.services import address_set, customer_create, customer_update
+from pricelists.selectors import price_for, product_get
+from tenants import errors
+from tenants.db import violates
+
+UNSET = object()
+
+#: customer fields the b2b dialect writes (through customers.services)
+CUSTOMER_FIELDS = frozenset({"name", "email", "phone", "notes", "is_active"})
+#: account fields
+ACCOUNT_FIELDS = frozenset(
+    {
+        "website",
+        "fax",
+        "tax_id",
+        "payment_terms",
+        "currency",
+        "credit_limit",
+        "discount_rate",
+        "preferred_shipping",
+        "customer_since",
+        "price_list",
+    }
+)
+CONTACT_FIELDS = frozenset({"name", "title", "email", "phone", "is_primary"})
+ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
+ADDRESS_KEYS = {"billing_address": "billing", "shipping_address": "shipping"}
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("999999999999.99")  # 12 integer digits, as the columns allow
+
+
+def _invalid(field: str, message: str, code: str = "validation_error") -> errors.ValidationError:
+    return errors.ValidationError(f"{field}: {message}", fields={field: [message]}, code=code)
+
+
+def _check_fields(fields: dict, allowed: frozenset) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
+
+
+def _save(instance) -> None:
+    """Validate formats and lengths, then save (constraints are the database's last guard)."""
+    try:
+        instance.full_clean(
+            exclude=["customer", "billing_address", "shipping_address", "price_list"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except DjangoValidationError as exc:
+        fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        name, messages = next(iter(fields.items()))
+        raise errors.ValidationError(f"{name}: {messages[0]}", fields=fields) from exc
+    instance.save()
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+def _check_account_fields(fields: dict, *, tenant_id) -> None:
+    if "payment_terms" in fields and fields["payment_terms"] not in PAYMENT_TERM_DAYS:
+        raise _invalid(
+            "payment_terms", f"Must be one of: {', '.join(PAYMENT_TERM_DAYS)}.", "invalid_choice"
+        )
+    if "currency" in fields and not is_iso_4217(fields["currency"]):
+        raise _invalid("currency", "Must be an ISO 4217 currency code, such as USD.")
+    if "credit_limit" in fields and not (Decimal(0) <= fields["credit_limit"] <= MAX_MONEY):
+        raise _invalid("credit_limit", "Must be 0 or more.")
+    if "discount_rate" in fields and not (Decimal(0) <= fields["discount_rate"] <= 100):
+        raise _invalid("discount_rate", "Must be between 0 and 100.")
+    price_list = fields.get("price_list")
+    if price_list is not None and (price_list.tenant_id != tenant_id or not price_list.is_active):
+        raise errors.NotFound("Price list not found", code="price_list_not_found")
+
+
+def account_ensure(*, customer: Customer) -> Account:
+    """The customer's account, created with the defaults when it has none (race-safe)."""
+    account = account_of(customer)
+    if account is not None:
+        return account
+    account = Account.objects.filter(customer=customer).first()
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(
+                    customer=customer, customer_since=customer.created_at
+                )
+        except IntegrityError:
+            account = Account.objects.get(customer=customer)
+    customer.account = account
+    return account
+
+
+def _address_write(*, customer: Customer, account: Account, attr: str, value) -> None:
+    """Set (a dict: only the given parts change), or clear (None) one of the account's
+    addresses. Clearing unlinks the address; the row stays with the customer."""
+    if value is None:
+        setattr(account, attr, None)
+        return
+    key = ADDRESS_KEYS[attr]
+    current = getattr(account, attr)
+    if current is not None and current.key != key:
+        # linked to another of the customer's addresses (for instance through the admin):
+        # start from it so that a partial change keeps the other parts
+        value = {**{p: getattr(current, p) for p in ADDRESS_PARTS}, **value}
+    address = address_set(customer=customer, key=key, **value)
+    setattr(account, attr, address)
+
+
+@transaction.atomic
+def account_create(
+    *, tenant, billing_address=None, shipping_address=None, contacts=(), **fields
+) -> Customer:
+    """A new customer with its account, addresses and contacts, in one transaction."""
+    _check_fields(fields, CUSTOMER_FIELDS | ACCOUNT_FIELDS)
+    customer_fields = {k: v for k, v in fields.items() if k in CUSTOMER_FIELDS}
+    account_fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
+    if not (customer_fields.get("name") or "").strip():
+        raise _invalid("name", "This field is required.", "required")
+    _check_account_fields(account_fields, tenant_id=tenant.pk)
+    if sum(1 for c in contacts if c.get("is_primary")) > 1:
+        raise _invalid("contacts", "At most one contact can be primary.")
+    customer = customer_create(tenant=tenant, **customer_fields)
+    account = Account(customer=customer, **account_fields)
+    if account.customer_since is None:
+        account.customer_since = customer.created_at
+    _address_write(
+        customer=customer, account=account, attr="billing_address", value=billing_address
+    )
+    _address_write(
+        customer=customer, account=account, attr="shipping_address", value=shipping_address
+    )
+    _save(account)
+    customer.account = account
+    for contact in contacts:
+        contact_create(customer=customer, **contact)
+    return customer
+
+
+@transaction.atomic
+def account_update(
+    *, customer: Customer, billing_address=UNSET, shipping_address=UNSET, **fields
+) -> Customer:
+    """Change only the given fields of the customer and its account (created on demand)."""
+    _check_fields(fields, CUSTOMER_FIELDS | ACCOUNT_FIELDS)
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise _invalid("name", "This field may not be blank.", "blank")
+    account_fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
+    _check_account_fields(account_fields, tenant_id=customer.tenant_id)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    account = account_ensure(customer=customer)
+    # saved even without customer fields: the record's updated_at moves with every change
+    customer_update(customer=customer, **{k: v for k, v in fields.items() if k in CUSTOMER_FIELDS})
+    for name, value in account_fields.items():
+        setattr(account, name, value)
+    if account.customer_since is None:
+        account.customer_since = customer.created_at
+    if billing_address is not UNSET:
+        _address_write(
+            customer=customer, account=account, attr="billing_address", value=billing_address
+        )
+    if shipping_address is not UNSET:
+        _address_write(
+            customer=customer, account=account, attr="shipping_address", value=shipping_address
+        )
+    _save(account)
+    return customer
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def _contact_save(contact: Contact) -> None:
+    """Save a contact; when it is primary, demote the customer's other primary first.
+
+    The customer row is locked (SELECT ... FOR UPDATE) so that concurrent requests making
+    contacts primary for the same customer run one after the other; the partial unique index
+    ``contact_one_primary_per_customer`` is the last guard, and its violation is a 409.
+    """
+    if contact.is_primary:
+        Customer.objects.select_for_update().filter(pk=contact.customer_id).first()
+        others = Contact.objects.filter(customer_id=contact.customer_id, is_primary=True)
+        if contact.pk is not None and not contact._state.adding:
+            others = others.exclude(pk=contact.pk)
+        for other in others:
+            other.is_primary = False
+            other.save(update_fields=["is_primary", "updated_at"])
+    try:
+        with transaction.atomic():
+            _save(contact)
+    except IntegrityError as exc:
+        if violates(exc, "contact_one_primary_per_customer", "customer_id"):
+            raise errors.Conflict(
+                "Another request made a different contact primary at the same time; retry.",
+                code="primary_contact_conflict",
+            ) from exc
+        raise
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, **fields) -> Contact:
+    _check_fields(fields, CONTACT_FIELDS)
+    if not (fields.get("name") or "").strip():
+        raise _invalid("name", "This field is required.", "required")
+    contact = Contact(customer=customer, **fields)
+    _contact_save(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields) -> Contact:
+    """Change only the given fields; ``is_primary=True`` demotes the previous primary."""
+    _check_fields(fields, CONTACT_FIELDS)
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise _invalid("name", "This field may not be blank.", "blank")
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    _contact_save(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+def money(value: Decimal) -> Decimal:
+    """Round half-up to cents."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def order_number_allocate(*, tenant, year: int) -> str:
+    """The next order number of ``tenant`` for ``year``: ``SO-<year>-<000001>``.
+
+    The per-tenant, per-year counter row is created race-free (INSERT ... ON CONFLICT DO
+    NOTHING) and locked (SELECT ... FOR UPDATE) until the caller's transaction ends, so
+    concurrent orders get consecutive, unique numbers. Call inside a transaction.
+    """
+    qs = OrderNumberSequence.objects.select_for_update().filter(tenant=tenant, year=year)
+    sequence = qs.first()
+    if sequence is None:
+        OrderNumberSequence.objects.bulk_create(
+            [OrderNumberSequence(tenant=tenant, year=year, last_value=0)], ignore_conflicts=True
+        )
+        sequence = qs.get()
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"SO-{year}-{sequence.last_value:06d}"
+
+
+def address_snapshot(address) -> dict:
+    """An address as the JSON an order keeps (only the parts that are set)."""
+    if address is None:
+        return {}
+    return {part: getattr(address, part) for part in ADDRESS_PARTS if getattr(address, part)}
+
+
+def unit_price_for(*, product, account: Account | None) -> Decimal:
+    """The account's price list price (else the base price), less its discount rate."""
+    price_list = account.price_list if account is not None else None
+    if price_list is not None and not price_list.is_active:
+        price_list = None
+    price = price_for(product=product, price_list=price_list)
+    discount = account.discount_rate if account is not None else Decimal(0)
+    return money(Decimal(price) * (Decimal(100) - discount) / Decimal(100))
+
+
+def _check_dates(*, order_date, ship_date, delivery_date) -> None:
+    if ship_date is not None and ship_date < order_date:
+        raise _invalid("ship_date", "Cannot be before the order date.")
+    if delivery_date is not None:
+        if delivery_date < order_date:
+            raise _invalid("delivery_date", "Cannot be before the order date.")
+        if ship_date is not None and delivery_date < ship_date:
+            raise _invalid("delivery_date", "Cannot be before the ship date.")
+
+
+@transaction.atomic
+def order_create(
+    *,
+    tenant,
+    customer: Customer,
+    lines: list[dict],
+    order_date: datetime | None = None,
+    status: str = OrderStatus.CONFIRMED,
+    shipping_address: dict | None = None,
+    ship_date: datetime | None = None,
+    delivery_date: datetime | None = None,
+    paid_at: datetime | None = None,
+) -> SalesOrder:
+    """A sales order of the tenant's customer, priced and numbered by the server.
+
+    Each line names a product (``product_id`` or ``sku``) of the tenant, a ``quantity`` > 0
+    and optionally a ``unit_price``; a missing unit price is the account's price (see
+    ``unit_price_for``). ``status`` may be any status (to import history); a shipped or
+    delivered order without ``ship_date``/``delivery_date`` takes its ``order_date``.
+    """
+    if customer.tenant_id != tenant.pk:
+        raise errors.NotFound("Customer not found.")
+    if status not in ORDER_TRANSITIONS:
+        raise _invalid("status", f"Must be one of: {', '.join(ORDER_TRANSITIONS)}.")
+    if not lines:
+        raise _invalid("lines", "An order needs at least one line.")
+    account = account_of(customer)
+    if account is None:
+        account = Account.objects.select_related("price_list").filter(customer=customer).first()
+    now = timezone.now()
+    order_date = order_date or now
+    if status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED) and ship_date is None:
+        ship_date = order_date
+    if status == OrderStatus.DELIVERED and delivery_date is None:
+        delivery_date = ship_date
+    _check_dates(order_date=order_date, ship_date=ship_date, delivery_date=delivery_date)
+    if paid_at is not None and status in (OrderStatus.DRAFT, OrderStatus.CANCELLED):
+        raise _invalid("paid_at", "A draft or cancelled order cannot be paid.")
+
+    priced = []
+    for index, line in enumerate(lines):
+        try:
+            if line.get("product_id") is not None:
+                product = product_get(tenant=tenant, product_id=line["product_id"])
+            else:
+                product = product_get(tenant=tenant, sku=line.get("sku"))
+        except errors.NotFound as exc:
+            exc.fields = {f"lines.{index}.product_id": ["Product not found."]}
+            raise
+        quantity = int(line["quantity"])
+        if quantity <= 0:
+            raise _invalid(f"lines.{index}.quantity", "Must be greater than 0.")
+        unit_price = line.get("unit_price")
+        if unit_price is None:
+            unit_price = unit_price_for(product=product, account=account)
+        unit_price = money(unit_price)
+        if unit_price < 0:
+            raise _invalid(f"lines.{index}.unit_price", "Must be 0 or more.")
+        priced.append((product, quantity, unit_price, money(unit_price * quantity)))
+    total = sum((p[3] for p in priced), Decimal("0.00"))
+    if total > MAX_MONEY or any(p[3] > MAX_MONEY for p in priced):
+        raise _invalid("lines", "The order total is too large.")
+
+    payment_terms = account.payment_terms if account is not None else "net_30"
+    if shipping_address is None:
+        shipping_address = address_snapshot(account.shipping_address if account else None)
+    order = SalesOrder(
+        tenant=tenant,
+        customer=customer,
+        order_number=order_number_allocate(tenant=tenant, year=order_date.year),
+        status=status,
+        order_date=order_date,
+        ship_date=ship_date,
+        delivery_date=delivery_date,
+        due_date=order_date + timedelta(days=PAYMENT_TERM_DAYS[payment_terms]),
+        paid_at=paid_at,
+        currency=account.currency if account is not None else "USD",
+        total_amount=total,
+        items_count=sum(p[1] for p in priced),
+        shipping_address={k: v for k, v in shipping_address.items() if v},
+    )
+    order.save()
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                position=position,
+                product=product,
+                quantity=quantity,
+                unit_price=price,
+                line_total=lt,
+            )
+            for position, (product, quantity, price, lt) in enumerate(priced)
+        ]
+    )
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *, order: SalesOrder, status=UNSET, ship_date=UNSET, delivery_date=UNSET, paid_at=UNSET
+) -> SalesOrder:
+    """Move an order along ORDER_TRANSITIONS (an illegal move is a 409) and set its dates.
+
+    Becoming ``shipped`` sets ``ship_date`` and becoming ``delivered`` sets ``delivery_date``
+    to now, unless they are given. Repeating the current status is a no-op.
+    """
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    now = timezone.now()
+    if status is not UNSET and status != order.status:
+        if status not in ORDER_TRANSITIONS:
+            raise _invalid("status", f"Must be one of: {', '.join(ORDER_TRANSITIONS)}.")
+        if status not in ORDER_TRANSITIONS[order.status]:
+            allowed = sorted(ORDER_TRANSITIONS[order.status])
+            raise errors.Conflict(
+                f"An order that is {order.status} cannot become {status}"
+                + (f" (allowed: {', '.join(allowed)})." if allowed else "."),
+                code="invalid_transition",
+            )
+        order.status = status
+        if status == OrderStatus.SHIPPED and ship_date is UNSET and order.ship_date is None:
+            ship_date = now
+        if (
+            status == OrderStatus.DELIVERED
+            and delivery_date is UNSET
+            and order.delivery_date is None
+        ):
+            delivery_date = now
+    if ship_date is not UNSET:
+        order.ship_date = ship_date
+    if delivery_date is not UNSET:
+        order.delivery_date = delivery_date
+    if paid_at is not UNSET:
+        if paid_at is not None and order.status in (OrderStatus.DRAFT, OrderStatus.CANCELLED):
+            raise errors.Conflict(
+                f"An order that is {order.status} cannot be paid.", code="invalid_payment"
+            )
+        order.paid_at = paid_at
+    _check_dates(
+        order_date=order.order_date, ship_date=order.ship_date, delivery_date=order.delivery_date
+    )
+    order.save()
+    return order
+
+
+# --- credit checks ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def credit_check_run(*, customer: Customer, now: datetime | None = None) -> CreditCheck:
+    """Score the customer with the internal model (b2b.credit) and keep the result."""
+    result = credit.assess(customer=customer, now=now or timezone.now())
+    return CreditCheck.objects.create(
+        customer=customer,
+        inputs=result.inputs,
+        factors=result.factors,
+        credit_score=result.score,
+        credit_rating=result.rating,
+        recommended_credit_limit=result.recommended_limit,
+        current_credit_limit=result.current_limit,
+        risk_assessment=result.risk,
+    )
