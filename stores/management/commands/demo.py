@@ -41,7 +41,7 @@ PRODUCTS = [
     ("GADGET-2", "Pocket Gadget", Decimal("49.00")),
     ("CABLE-3", "USB-C Cable", Decimal("7.95")),
 ]
-STAFF_APPS = ["customers", "stores", "pricelists", "b2b"]
+STAFF_APPS = ["customers", "stores", "pricelists", "b2b", "tenants"]  # admin scopes to tenants
 
 
 def staff_group() -> Group:

@@ -1,0 +1,397 @@
+"""Back-office for B2B accounts, contacts, orders and credit checks.
+
+Also extends the customer admin (b2b -> customers): the account and contacts inlines, the
+"has B2B account" filter, and the account, orders (with the analytics summary) and credit
+sections of the customer 360 page. Orders are created through the API (the server prices and
+numbers them); here their status moves along the allowed transitions and their dates are set,
+through ``b2b.services.order_update``; totals and lines are read-only. Credit checks are
+read-only history.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from b2b import services
+from b2b.models import (
+    ORDER_TRANSITIONS,
+    Account,
+    Contact,
+    CreditCheck,
+    OrderLine,
+    OrderStatus,
+    SalesOrder,
+)
+from customers.admin import Panel, customer_admin_extend
+from customers.models import Address
+from tenants.admin_scoping import (
+    TenantScopedAdmin,
+    TenantScopedInlineMixin,
+    adopt,
+    grouped_count,
+    mark_formset_saved,
+    register_index_count,
+)
+
+OPEN_STATUSES = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
+ADDRESS_FKS = ("billing_address", "shipping_address")
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def _limit_addresses(form_class, customer) -> None:
+    for name in ADDRESS_FKS:
+        if name in form_class.base_fields:
+            form_class.base_fields[name].queryset = (
+                Address.objects.filter(customer=customer) if customer else Address.objects.none()
+            )
+
+
+def account_save(*, customer, form) -> Account:
+    """The account fields through ``account_update``; the address links the form validated."""
+    fields = {
+        name: form.cleaned_data[name]
+        for name in form.changed_data
+        if name in services.ACCOUNT_FIELDS
+    }
+    services.account_update(customer=customer, **fields)
+    account = Account.objects.get(customer=customer)
+    links = [name for name in ADDRESS_FKS if name in form.changed_data]
+    if links:
+        for name in links:
+            setattr(account, name, form.cleaned_data[name])
+        account.save()
+    return account
+
+
+class AccountInline(TenantScopedInlineMixin, admin.StackedInline):
+    model = Account
+    tenant_path = "customer__tenant"
+    extra = 0
+    max_num = 1
+    can_delete = False
+    verbose_name = "B2B account"
+    fields = (
+        ("payment_terms", "currency"),
+        ("credit_limit", "discount_rate"),
+        "price_list",
+        ("website", "fax", "tax_id"),
+        "preferred_shipping",
+        "customer_since",
+        ("billing_address", "shipping_address"),
+    )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        _limit_addresses(formset.form, obj)
+        return formset
+
+    def save_formset(self, request, form, formset, change):
+        new, changed = [], []
+        for row in formset.forms:
+            if not row.has_changed():
+                continue
+            account = account_save(customer=formset.instance, form=row)
+            if row.instance._state.adding:
+                new.append(adopt(row.instance, account))
+            else:
+                changed.append((row.instance, row.changed_data))
+        mark_formset_saved(formset, new, changed, [])
+
+
+@admin.register(Account)
+class AccountAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    tenant_path = "customer__tenant"
+    list_display = ("customer", "payment_terms", "currency", "credit_limit", "discount_rate")
+    list_filter = ("payment_terms", "currency")
+    list_select_related = ("customer",)
+    search_fields = ("customer__name", "customer__email", "tax_id")
+    fields = ("customer", *AccountInline.fields)
+    readonly_fields = ("customer",)
+
+    def has_add_permission(self, request):
+        return False  # an account is added on its customer's page
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        _limit_addresses(form, obj.customer if obj else None)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        account_save(customer=obj.customer, form=form)
+
+
+# --- contacts ------------------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary")
+
+
+class ContactFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        primaries = [
+            row
+            for row in self.forms
+            if row not in self.deleted_forms
+            and getattr(row, "cleaned_data", None)
+            and row.cleaned_data.get("is_primary")
+        ]
+        if len(primaries) > 1:
+            raise forms.ValidationError("At most one contact can be primary.")
+
+
+class ContactInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = Contact
+    formset = ContactFormSet
+    tenant_path = "customer__tenant"
+    extra = 0
+    fields = CONTACT_FIELDS
+
+    def save_formset(self, request, form, formset, change):
+        new, changed, deleted = [], [], []
+        for row in formset.deleted_forms:
+            if row.instance.pk:
+                deleted.append(row.instance)
+                services.contact_delete(contact=row.instance)
+        # demotions first, so that a new primary never meets the old one
+        rows = sorted(
+            (r for r in formset.forms if r not in formset.deleted_forms and r.has_changed()),
+            key=lambda r: bool(r.cleaned_data.get("is_primary")),
+        )
+        for row in rows:
+            fields = {n: row.cleaned_data[n] for n in CONTACT_FIELDS if n in row.cleaned_data}
+            if row.instance._state.adding:
+                created = services.contact_create(customer=formset.instance, **fields)
+                new.append(adopt(row.instance, created))
+            else:
+                changed_fields = {n: v for n, v in fields.items() if n in row.changed_data}
+                services.contact_update(contact=row.instance, **changed_fields)
+                changed.append((row.instance, row.changed_data))
+        mark_formset_saved(formset, new, changed, deleted)
+
+
+@admin.register(Contact)
+class ContactAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    tenant_path = "customer__tenant"
+    list_display = ("name", "customer", "title", "email", "phone", "is_primary")
+    list_filter = ("is_primary",)
+    list_select_related = ("customer",)
+    search_fields = ("name", "email", "phone", "customer__name")
+    autocomplete_fields = ("customer",)
+    fields = ("customer", *CONTACT_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("customer",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        fields = {n: form.cleaned_data[n] for n in CONTACT_FIELDS if n in form.cleaned_data}
+        if change:
+            changed = {n: v for n, v in fields.items() if n in form.changed_data}
+            services.contact_update(contact=obj, **changed)
+        else:
+            adopt(obj, services.contact_create(customer=obj.customer, **fields))
+
+    def delete_model(self, request, obj):
+        services.contact_delete(contact=obj)
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+
+class OrderLineInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = OrderLine
+    tenant_path = "order__tenant"
+    extra = 0
+    can_delete = False
+    fields = ("product", "quantity", "unit_price", "line_total")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SalesOrderForm(forms.ModelForm):
+    class Meta:
+        model = SalesOrder
+        fields = ("status", "ship_date", "delivery_date", "paid_at")
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        current = self.instance.status
+        if status != current and status not in ORDER_TRANSITIONS[current]:
+            allowed = ", ".join(sorted(ORDER_TRANSITIONS[current])) or "none"
+            raise forms.ValidationError(
+                f"An order that is {current} cannot become {status} (allowed: {allowed})."
+            )
+        return status
+
+
+@admin.register(SalesOrder)
+class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    tenant_path = "tenant"
+    form = SalesOrderForm
+    list_display = (
+        "order_number",
+        "customer",
+        "tenant",
+        "status",
+        "order_date",
+        "total_amount",
+        "currency",
+        "paid_at",
+    )
+    list_filter = ("status", "tenant", "currency")
+    list_select_related = ("customer", "tenant")
+    search_fields = ("order_number", "customer__name", "customer__email")
+    date_hierarchy = "order_date"
+    inlines = [OrderLineInline]
+    readonly_fields = (
+        "tenant",
+        "customer",
+        "order_number",
+        "order_date",
+        "due_date",
+        "currency",
+        "total_amount",
+        "items_count",
+        "shipping_address",
+    )
+    fieldsets = (
+        (None, {"fields": ("tenant", "customer", "order_number", "status")}),
+        ("Dates", {"fields": ("order_date", "ship_date", "delivery_date", "due_date", "paid_at")}),
+        ("Totals", {"fields": ("currency", "total_amount", "items_count", "shipping_address")}),
+    )
+
+    def has_add_permission(self, request):
+        return False  # orders are priced and numbered by the API (b2b.services.order_create)
+
+    def save_model(self, request, obj, form, change):
+        services.order_update(
+            order=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
+        )
+        obj.refresh_from_db()
+
+
+@admin.register(CreditCheck)
+class CreditCheckAdmin(TenantScopedAdmin):
+    tenant_path = "customer__tenant"
+    list_display = (
+        "customer",
+        "credit_score",
+        "credit_rating",
+        "risk_assessment",
+        "recommended_credit_limit",
+        "checked_at",
+    )
+    list_filter = ("credit_rating", "risk_assessment")
+    list_select_related = ("customer",)
+    search_fields = ("customer__name", "customer__email")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- extensions of the customer admin ------------------------------------------------------------
+
+
+class HasAccountFilter(admin.SimpleListFilter):
+    title = "B2B account"
+    parameter_name = "has_account"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Has a B2B account"), ("no", "No B2B account"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(account__isnull=self.value() == "no")
+        return queryset
+
+
+def _summary(customer) -> dict:
+    """The analytics summary: b2b.analytics when present, else the same figures here."""
+    try:
+        from b2b.analytics import customer_analytics
+    except ImportError:  # pragma: no cover - the b2b analytics module is optional here
+        customer_analytics = None
+    if customer_analytics is not None:
+        data = customer_analytics(customer=customer, period="all", now=timezone.now())
+        return {
+            **data["overview"],
+            **data["financial_summary"],
+            "segment": data["customer_segment"],
+            "risk": data["risk_score"],
+        }
+    counted = SalesOrder.objects.filter(customer=customer).exclude(
+        status__in=(OrderStatus.DRAFT, OrderStatus.CANCELLED)
+    )
+    figures = counted.aggregate(
+        total_orders=Count("pk"),
+        lifetime_value=Sum("total_amount"),
+        last_order_date=Max("order_date"),
+        current_balance=Sum("total_amount", filter=Q(paid_at__isnull=True)),
+    )
+    return figures
+
+
+def b2b_panel(request, customer) -> dict:
+    account = (
+        Account.objects.filter(customer=customer)
+        .select_related("billing_address", "shipping_address", "price_list")
+        .first()
+    )
+    return {
+        "account": account,
+        "contacts": list(Contact.objects.filter(customer=customer)),
+    }
+
+
+def orders_panel(request, customer) -> dict:
+    orders = list(SalesOrder.objects.filter(customer=customer).order_by("-order_date")[:10])
+    return {
+        "orders": orders,
+        "open_orders": SalesOrder.objects.filter(
+            customer=customer, status__in=OPEN_STATUSES
+        ).count(),
+        "summary": _summary(customer) if orders else None,
+        "credit_check": CreditCheck.objects.filter(customer=customer)
+        .order_by("-checked_at")
+        .first(),
+    }
+
+
+customer_admin_extend(
+    inlines=[AccountInline, ContactInline],
+    list_filter=[HasAccountFilter],
+    panels=[
+        Panel(
+            "B2B account and contacts", "admin/customers/customer/panels/b2b.html", b2b_panel, 20
+        ),
+        Panel("Orders and credit", "admin/customers/customer/panels/orders.html", orders_panel, 30),
+    ],
+)
+
+register_index_count(
+    "Open orders",
+    lambda tenant_ids: grouped_count(
+        SalesOrder.objects.filter(status__in=OPEN_STATUSES), "tenant", tenant_ids
+    ),
+    order=30,
+)

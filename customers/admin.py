@@ -1,0 +1,603 @@
+"""Back-office for customers, addresses, client types and memberships.
+
+The customer admin is extended by the apps that depend on customers (stores, b2b) through
+``customer_admin_extend`` (inlines, columns, filters, prefetches and sections of the 360
+page), because customers must not import them. Memberships live in tenants but are created by
+``customers.services.member_join`` (it also creates the member's customer), so their admin and
+the Tenant admin with the memberships inline are registered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from customers import csv_io
+from customers.models import Address, ClientType, Customer
+from customers.services import (
+    ADDRESS_FIELDS,
+    CUSTOMER_FIELDS,
+    EMAIL_TAKEN,
+    address_add,
+    address_remove,
+    address_set,
+    client_type_create,
+    customer_create,
+    customer_deactivate,
+    customer_reactivate,
+    customer_tags_set,
+    customer_update,
+    customers_import,
+    member_join,
+    user_is_member,
+)
+from tenants import admin as tenants_admin
+from tenants.admin_scoping import (
+    TenantScopedAdmin,
+    TenantScopedInlineMixin,
+    admin_tenant_ids,
+    adopt,
+    grouped_count,
+    mark_formset_saved,
+    register_index_count,
+    scope,
+)
+from tenants.ids import parse_uuid
+from tenants.models import Membership, Tenant
+
+# --- Memberships (and the Tenant admin with them inline) -------------------------------------
+
+
+def _save_memberships(formset) -> None:
+    new, changed, deleted = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            deleted.append(form.instance)
+            form.instance.delete()
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        obj = form.instance
+        if obj._state.adding:
+            created = member_join(tenant=formset.instance, user=obj.user, role=obj.role)
+            if not obj.is_active:
+                created.is_active = False
+                created.save(update_fields=["is_active", "updated_at"])
+            new.append(adopt(obj, created))
+        else:
+            obj.save()
+            changed.append((obj, form.changed_data))
+    mark_formset_saved(formset, new, changed, deleted)
+
+
+class MembershipInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = Membership
+    tenant_path = "tenant"
+    extra = 0
+    fields = ("user", "role", "is_active")
+
+    def save_formset(self, request, form, formset, change):
+        _save_memberships(formset)
+
+
+admin.site.unregister(Tenant)
+
+
+@admin.register(Tenant)
+class TenantAdmin(tenants_admin.TenantAdmin):
+    inlines = [MembershipInline, *tenants_admin.TenantAdmin.inlines]
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdmin):
+    tenant_path = "tenant"
+    list_display = ("user", "tenant", "role", "is_active", "created_at")
+    list_filter = ("tenant", "role", "is_active")
+    list_select_related = ("user", "tenant")
+    search_fields = ("user__username", "user__email", "tenant__slug")
+    fields = ("tenant", "user", "role", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("tenant", "user") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        created = member_join(tenant=obj.tenant, user=obj.user, role=obj.role)
+        if not obj.is_active:
+            created.is_active = False
+            created.save(update_fields=["is_active", "updated_at"])
+        adopt(obj, created)
+
+
+# --- Client types ------------------------------------------------------------------------------
+
+
+@admin.register(ClientType)
+class ClientTypeAdmin(TenantScopedAdmin):
+    tenant_path = "tenant"
+    list_display = ("name", "tenant", "created_at")
+    list_filter = ("tenant",)
+    list_select_related = ("tenant",)
+    search_fields = ("name",)
+    fields = ("tenant", "name")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            adopt(obj, client_type_create(tenant=obj.tenant, name=obj.name))
+
+
+# --- Addresses ---------------------------------------------------------------------------------
+
+
+def _address_fields(form) -> dict:
+    return {name: form.cleaned_data[name] for name in ADDRESS_FIELDS if name in form.cleaned_data}
+
+
+def save_addresses(formset) -> None:
+    """Inline address rows through the address services (removal clears a default)."""
+    customer = formset.instance
+    new, changed, deleted = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            key = form.initial.get("key", form.instance.key)
+            address_remove(customer=customer, key=key)
+            deleted.append(form.instance)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        obj = form.instance
+        if obj._state.adding:
+            created = address_add(customer=customer, key=obj.key, **_address_fields(form))
+            new.append(adopt(obj, created))
+        else:
+            if "key" in form.changed_data:
+                obj.save()  # renaming the client key: the form validated it; no service for it
+            else:
+                address_set(customer=customer, key=obj.key, **_address_fields(form))
+            changed.append((obj, form.changed_data))
+    mark_formset_saved(formset, new, changed, deleted)
+
+
+class AddressInline(TenantScopedInlineMixin, admin.StackedInline):
+    model = Address
+    tenant_path = "customer__tenant"
+    extra = 0
+    fields = (
+        ("key", "name", "phone"),
+        ("line1", "house_number"),
+        "line2",
+        ("postal_code", "city"),
+        ("state", "country"),
+    )
+
+    def save_formset(self, request, form, formset, change):
+        save_addresses(formset)
+
+
+@admin.register(Address)
+class AddressAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    tenant_path = "customer__tenant"
+    list_display = ("key", "customer", "line1", "house_number", "postal_code", "city", "country")
+    list_select_related = ("customer",)
+    search_fields = ("key", "line1", "city", "postal_code", "customer__name", "customer__email")
+    list_filter = ("country",)
+    autocomplete_fields = ("customer",)
+    fields = (
+        "customer",
+        "key",
+        "name",
+        ("line1", "house_number"),
+        "line2",
+        ("postal_code", "city"),
+        ("state", "country"),
+        "phone",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("customer",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        fields = _address_fields(form)
+        if change and "key" not in form.changed_data:
+            address_set(customer=obj.customer, key=obj.key, **fields)
+        elif change:
+            obj.save()
+        else:
+            adopt(obj, address_add(customer=obj.customer, key=obj.key, **fields))
+
+    def delete_model(self, request, obj):
+        address_remove(customer=obj.customer, key=obj.key)
+
+    def delete_queryset(self, request, queryset):
+        for address in queryset.select_related("customer"):
+            address_remove(customer=address.customer, key=address.key)
+
+
+# --- Customers: extension points -------------------------------------------------------------
+
+
+@dataclass
+class Panel:
+    """A section of the customer 360 page contributed by an app."""
+
+    title: str
+    template: str
+    context: Any  # (request, customer) -> dict
+    order: int = 100
+
+
+_EXT: dict[str, list] = {
+    "inlines": [],
+    "columns": [],
+    "list_filter": [],
+    "prefetch": [],
+    "panels": [],
+}
+
+
+def customer_admin_extend(
+    *, inlines=(), columns=(), list_filter=(), prefetch=(), panels=()
+) -> None:
+    """Add inlines, change-list columns, filters, prefetches and 360 sections (idempotent)."""
+    for key, values in (
+        ("inlines", inlines),
+        ("columns", columns),
+        ("list_filter", list_filter),
+        ("prefetch", prefetch),
+        ("panels", panels),
+    ):
+        for value in values:
+            if value not in _EXT[key]:
+                _EXT[key].append(value)
+    _EXT["panels"].sort(key=lambda panel: panel.order)
+
+
+# --- Customers ---------------------------------------------------------------------------------
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = (
+            "tenant",
+            *sorted(CUSTOMER_FIELDS),
+            "default_address",
+            "tags",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        tenant_id = (
+            cleaned["tenant"].pk if cleaned.get("tenant") else self.instance.tenant_id or None
+        )
+        if tenant_id is None:
+            return cleaned
+        others = Customer.objects.filter(tenant_id=tenant_id).exclude(pk=self.instance.pk)
+        email = (cleaned.get("email") or "").strip()
+        if email and others.filter(email__iexact=email).exists():
+            self.add_error("email", EMAIL_TAKEN)
+        discord_id = cleaned.get("discord_id")
+        if discord_id and others.filter(discord_id=discord_id).exists():
+            self.add_error("discord_id", "A customer with this Discord id already exists.")
+        user = cleaned.get("user")
+        if user is not None and not user_is_member(user=user, tenant_id=tenant_id):
+            self.add_error("user", "This user is not a member of the customer's tenant.")
+        return cleaned
+
+
+class HasUserFilter(admin.SimpleListFilter):
+    title = "linked user"
+    parameter_name = "has_user"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Yes"), ("no", "No"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(user__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Customer)
+class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    tenant_path = "tenant"
+    form = CustomerAdminForm
+    list_display_links = ("display",)
+    list_select_related = ("tenant",)
+    list_per_page = 50
+    search_fields = (
+        "name",
+        "local_name",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "discord_id",
+        "discord_username",
+        "discord_display_name",
+        "external_id",
+    )
+    search_help_text = (
+        "Name, local name, email, phone, Discord id or name, external id, "
+        "the customer's UUID or its integer id."
+    )
+    autocomplete_fields = ("tags",)
+    actions = ["deactivate", "reactivate", "export_csv"]
+    readonly_fields = ("uuid", "id", "created_at", "updated_at", "view_360")
+    fieldsets = (
+        (None, {"fields": ("tenant", ("uuid", "id"), "view_360")}),
+        (
+            "Name",
+            {
+                "fields": (
+                    "name",
+                    "local_name",
+                    ("salutation", "first_name", "preposition", "last_name"),
+                )
+            },
+        ),
+        ("Contact", {"fields": ("email", "phone", "default_address")}),
+        ("Discord", {"fields": ("discord_id", "discord_username", "discord_display_name")}),
+        (
+            "Account",
+            {"fields": ("source", "user", "external_id", "credit", "tags", "is_active", "notes")},
+        ),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+    change_list_template = "admin/customers/customer/change_list.html"
+
+    # -- change list --------------------------------------------------------------------------
+    def get_list_display(self, request):
+        ids = admin_tenant_ids(request)
+        tenant = ["tenant"] if ids is None or len(ids) > 1 else []
+        return [
+            "display",
+            *tenant,
+            "email",
+            "discord",
+            "source",
+            *_EXT["columns"],
+            "tag_list",
+            "is_active",
+            "updated_at",
+        ]
+
+    def get_list_filter(self, request):
+        return self.scoped_list_filter(
+            ["is_active", "source", "tags", *_EXT["list_filter"], HasUserFilter, "tenant"]
+        )
+
+    def get_inlines(self, request, obj):
+        return [AddressInline, *_EXT["inlines"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags", *_EXT["prefetch"])
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and 0 < int(term) < 2**63:
+            results = results | queryset.filter(pk=int(term))
+        uid = parse_uuid(term)
+        if uid is not None:
+            results = results | queryset.filter(uuid=uid)
+        return results, may_have_duplicates
+
+    @admin.display(description="name", ordering="name")
+    def display(self, obj):
+        return obj.display_name or f"Customer {obj.pk}"
+
+    @admin.display(description="Discord", ordering="discord_username")
+    def discord(self, obj):
+        return obj.discord_display_name or obj.discord_username or "-"
+
+    @admin.display(description="tags")
+    def tag_list(self, obj):
+        return ", ".join(sorted(t.name for t in obj.tags.all())) or "-"
+
+    # -- change form ----------------------------------------------------------------------------
+    @admin.display(description="360° view")
+    def view_360(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:customers_customer_360", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Open the 360° page</a>', url)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "default_address" in form.base_fields:
+            field = form.base_fields["default_address"]
+            field.queryset = Address.objects.filter(customer=obj) if obj else Address.objects.none()
+            if obj is None:
+                field.help_text = "Add the customer first, then pick one of its addresses."
+        return form
+
+    def save_model(self, request, obj, form, change):
+        names = form.changed_data if change else list(form.cleaned_data)
+        values = {n: form.cleaned_data[n] for n in names if n in CUSTOMER_FIELDS}
+        if change:
+            customer_update(customer=obj, **values)  # also saves default_address
+        else:
+            adopt(obj, customer_create(tenant=obj.tenant, **values))
+
+    def save_related(self, request, form, formsets, change):
+        tags = form.cleaned_data.pop("tags", None)
+        super().save_related(request, form, formsets, change)
+        if tags is not None and (not change or "tags" in form.changed_data):
+            customer_tags_set(customer=form.instance, names=[t.name for t in tags])
+
+    # -- actions ----------------------------------------------------------------------------------
+    @admin.action(description="Deactivate selected customers", permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = 0
+        for customer in queryset.filter(is_active=True):
+            customer_deactivate(customer=customer)
+            count += 1
+        self.message_user(request, f"{count} customer(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate selected customers", permissions=["change"])
+    def reactivate(self, request, queryset):
+        count = 0
+        for customer in queryset.filter(is_active=False):
+            customer_reactivate(customer=customer)
+            count += 1
+        self.message_user(request, f"{count} customer(s) reactivated.", messages.SUCCESS)
+
+    @admin.action(description="Export selected customers as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response = HttpResponse(
+            csv_io.export_csv_text(queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+        return response
+
+    # -- extra views: import, 360 -----------------------------------------------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="{}_{}_import".format(*info),
+            ),
+            path(
+                "<path:object_id>/360/",
+                self.admin_site.admin_view(self.customer_360_view),
+                name="{}_{}_360".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        tenants = scope(Tenant.objects.all(), "pk", admin_tenant_ids(request))
+        form = ImportForm(request.POST or None, request.FILES or None, tenants=tenants)
+        report = file_error = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                rows = csv_io.read_bytes(form.cleaned_data["file"].read())
+            except csv_io.CsvFormatError as exc:
+                file_error = str(exc)
+            else:
+                report = customers_import(
+                    tenant=form.cleaned_data["tenant"],
+                    rows=rows,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+                if report.committed:
+                    self.message_user(
+                        request,
+                        f"Imported: {report.created} created, {report.updated} updated.",
+                        messages.SUCCESS,
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import customers from CSV",
+            "form": form,
+            "report": report,
+            "file_error": file_error,
+            "columns": csv_io.COLUMNS,
+        }
+        return TemplateResponse(request, "admin/customers/customer/import.html", context)
+
+    def customer_360_view(self, request, object_id):
+        customer = self.get_scoped_object(request, object_id)
+        if not self.has_view_or_change_permission(request, customer):
+            raise PermissionDenied
+        customer = (
+            Customer.objects.select_related("tenant", "user", "default_address")
+            .prefetch_related("tags")
+            .get(pk=customer.pk)
+        )
+        panels = [
+            {"title": p.title, "template": p.template, **p.context(request, customer)}
+            for p in _EXT["panels"]
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"360° — {customer}",
+            "customer": customer,
+            "addresses": list(Address.objects.filter(customer=customer).order_by("created_at")),
+            "panels": panels,
+            "history": recent_history(customer),
+            "has_change_permission": self.has_change_permission(request, customer),
+        }
+        return TemplateResponse(request, "admin/customers/customer/customer_360.html", context)
+
+
+class ImportForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.none())
+    file = forms.FileField(help_text="UTF-8 CSV with a header row (see the columns below).")
+    dry_run = forms.BooleanField(
+        required=False, initial=True, help_text="Check every row and report; write nothing."
+    )
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = tenants
+        if len(tenants) == 1:
+            self.fields["tenant"].initial = tenants[0].pk
+
+
+def recent_history(customer, limit: int = 15) -> list[dict]:
+    """The latest changes of the customer and its addresses, with who, when and what."""
+    entries = []
+    records = list(
+        Customer.history.filter(id=customer.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    for current, previous in zip(records, [*records[1:], None], strict=False):
+        entries.append(_history_entry("customer", current, previous))
+    address_records = list(
+        Address.history.filter(customer_id=customer.pk)
+        .select_related("history_user")
+        .order_by("id", "-history_date", "-history_id")[: limit * 4]
+    )
+    by_address: dict = {}
+    for record in address_records:
+        by_address.setdefault(record.id, []).append(record)
+    for versions in by_address.values():
+        for current, previous in zip(versions, [*versions[1:], None], strict=False):
+            entries.append(_history_entry(f"address {current.key}", current, previous))
+    entries.sort(key=lambda e: e["date"], reverse=True)
+    return entries[:limit]
+
+
+def _history_entry(what, current, previous) -> dict:
+    changes: list[str] = []
+    if current.history_type == "~" and previous is not None:
+        changes = sorted(c.field for c in current.diff_against(previous).changes)
+    return {
+        "what": what,
+        "date": current.history_date,
+        "user": current.history_user,
+        "type": {"+": "created", "~": "changed", "-": "deleted"}[current.history_type],
+        "changes": changes,
+        "reason": current.history_change_reason or "",
+    }
+
+
+register_index_count(
+    "Customers",
+    lambda tenant_ids: grouped_count(Customer.objects.all(), "tenant", tenant_ids),
+    order=10,
+)

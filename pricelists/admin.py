@@ -1,0 +1,100 @@
+"""Back-office for products and price lists (with their items inline)."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from pricelists.models import PriceList, PriceListItem, Product
+from pricelists.services import price_list_create, price_list_item_set, product_create
+from tenants.admin_scoping import (
+    TenantScopedAdmin,
+    TenantScopedInlineMixin,
+    adopt,
+    mark_formset_saved,
+)
+
+
+@admin.register(Product)
+class ProductAdmin(TenantScopedAdmin):
+    tenant_path = "tenant"
+    list_display = ("sku", "name", "tenant", "base_price", "updated_at")
+    list_filter = ("tenant",)
+    list_select_related = ("tenant",)
+    search_fields = ("sku", "name")
+    fields = ("tenant", "sku", "name", "base_price")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            adopt(
+                obj,
+                product_create(
+                    tenant=obj.tenant, sku=obj.sku, name=obj.name, base_price=obj.base_price
+                ),
+            )
+
+
+class PriceListItemInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = PriceListItem
+    tenant_path = "price_list__tenant"
+    extra = 0
+    fields = ("product", "price")
+    autocomplete_fields = ("product",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    def save_formset(self, request, form, formset, change):
+        new, changed, deleted = [], [], []
+        for row in formset.deleted_forms:
+            if row.instance.pk:
+                deleted.append(row.instance)
+                row.instance.delete()
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            obj = row.instance
+            if "product" in row.changed_data and not obj._state.adding:
+                obj.save()  # the row now prices another product: the form checked it
+                changed.append((obj, row.changed_data))
+                continue
+            item = price_list_item_set(
+                price_list=formset.instance, product=obj.product, price=obj.price
+            )
+            if obj._state.adding:
+                new.append(adopt(obj, item))
+            else:
+                changed.append((obj, row.changed_data))
+        mark_formset_saved(formset, new, changed, deleted)
+
+
+@admin.register(PriceList)
+class PriceListAdmin(TenantScopedAdmin):
+    tenant_path = "tenant"
+    list_display = ("name", "tenant", "currency", "is_active", "item_count", "updated_at")
+    list_filter = ("tenant", "is_active", "currency")
+    list_select_related = ("tenant",)
+    search_fields = ("name",)
+    fields = ("tenant", "name", "currency", "is_active")
+    inlines = [PriceListItemInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    @admin.display(description="items", ordering="n_items")
+    def item_count(self, obj):
+        return getattr(obj, "n_items", None)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            adopt(
+                obj,
+                price_list_create(
+                    tenant=obj.tenant,
+                    name=obj.name,
+                    currency=obj.currency,
+                    is_active=obj.is_active,
+                ),
+            )

@@ -1,0 +1,226 @@
+"""Back-office for stores, store memberships and customer-store links.
+
+Also extends the customer admin (stores -> customers): the store links inline with their price
+lists, the "stores" column and filter, and the stores section of the customer 360 page.
+"""
+
+from django.contrib import admin
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from customers.admin import Panel, customer_admin_extend
+from stores.models import CustomerStore, Store, StoreMembership
+from stores.services import customer_store_link, store_create, store_membership_grant
+from tenants.admin_scoping import (
+    TenantScopedAdmin,
+    TenantScopedInlineMixin,
+    adopt,
+    grouped_count,
+    mark_formset_saved,
+    register_index_count,
+)
+
+
+class StoreMembershipInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = StoreMembership
+    tenant_path = "store__tenant"
+    extra = 0
+    fields = ("user", "is_active", "created_at")
+    readonly_fields = ("created_at",)
+
+    def save_formset(self, request, form, formset, change):
+        new, changed, deleted = [], [], []
+        for row in formset.deleted_forms:
+            if row.instance.pk:
+                deleted.append(row.instance)
+                row.instance.delete()
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            obj = row.instance
+            if obj._state.adding:
+                granted = store_membership_grant(user=obj.user, store=formset.instance)
+                if not obj.is_active:
+                    granted.is_active = False
+                    granted.save(update_fields=["is_active", "updated_at"])
+                new.append(adopt(obj, granted))
+            else:
+                obj.save()
+                changed.append((obj, row.changed_data))
+        mark_formset_saved(formset, new, changed, deleted)
+
+
+@admin.register(Store)
+class StoreAdmin(TenantScopedAdmin):
+    tenant_path = "tenant"
+    list_display = ("name", "tenant", "is_active", "member_count", "customer_link", "created_at")
+    list_filter = ("tenant", "is_active")
+    list_select_related = ("tenant", "customer")
+    search_fields = ("name",)
+    inlines = [StoreMembershipInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_members=Count("memberships", filter=Q(memberships__is_active=True)))
+        )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("tenant", "name", "is_active")
+        return ("tenant", "name", "is_active", "customer_link", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("tenant", "customer_link", "created_at", "updated_at")
+
+    @admin.display(description="active members", ordering="n_members")
+    def member_count(self, obj):
+        return getattr(obj, "n_members", None)
+
+    @admin.display(description="store's customer record")
+    def customer_link(self, obj):
+        if obj is None or not obj.customer_id:
+            return "-"
+        url = reverse("admin:customers_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:  # the service also creates the customer record that represents the store
+            adopt(obj, store_create(tenant=obj.tenant, name=obj.name, is_active=obj.is_active))
+
+
+@admin.register(StoreMembership)
+class StoreMembershipAdmin(TenantScopedAdmin):
+    tenant_path = "store__tenant"
+    list_display = ("user", "store", "is_active", "created_at")
+    list_filter = ("store", "is_active")
+    list_select_related = ("user", "store")
+    search_fields = ("user__username", "store__name")
+    fields = ("store", "user", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("store", "user") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        granted = store_membership_grant(user=obj.user, store=obj.store)
+        if not obj.is_active:
+            granted.is_active = False
+            granted.save(update_fields=["is_active", "updated_at"])
+        adopt(obj, granted)
+
+
+def _save_links(formset) -> None:
+    new, changed, deleted = [], [], []
+    for row in formset.deleted_forms:
+        if row.instance.pk:
+            deleted.append(row.instance)
+            row.instance.delete()
+    for row in formset.forms:
+        if row in formset.deleted_forms or not row.has_changed():
+            continue
+        obj = row.instance
+        if obj._state.adding:
+            link = customer_store_link(
+                customer=formset.instance, store=obj.store, price_list=obj.price_list
+            )
+            new.append(adopt(obj, link))
+        else:
+            obj.save()  # the price list (or store) of an existing link; the form checked it
+            changed.append((obj, row.changed_data))
+    mark_formset_saved(formset, new, changed, deleted)
+
+
+class CustomerStoreInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = CustomerStore
+    fk_name = "customer"
+    tenant_path = "store__tenant"
+    extra = 0
+    fields = ("store", "price_list", "created_at")
+    readonly_fields = ("created_at",)
+    verbose_name = "store link"
+    verbose_name_plural = "stores and price lists"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("store", "price_list")
+
+    def save_formset(self, request, form, formset, change):
+        _save_links(formset)
+
+
+@admin.register(CustomerStore)
+class CustomerStoreAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+    tenant_path = "store__tenant"
+    list_display = ("customer", "store", "price_list", "created_at")
+    list_filter = ("store", "price_list")
+    list_select_related = ("customer", "store", "price_list")
+    search_fields = ("customer__name", "customer__email", "store__name")
+    autocomplete_fields = ("customer",)
+    fields = ("customer", "store", "price_list", "created_at")
+    readonly_fields = ("created_at",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("customer", "store", "created_at") if obj is not None else ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+        else:
+            adopt(
+                obj,
+                customer_store_link(
+                    customer=obj.customer, store=obj.store, price_list=obj.price_list
+                ),
+            )
+
+
+# --- Extensions of the customer admin ------------------------------------------------------------
+
+
+@admin.display(description="stores")
+def stores_column(customer):
+    links = customer.store_links.all()
+    return ", ".join(link.store.name for link in links) or "-"
+
+
+def stores_panel(request, customer) -> dict:
+    links = list(
+        CustomerStore.objects.filter(customer=customer)
+        .select_related("store", "price_list")
+        .order_by("store__name")
+    )
+    represented = Store.objects.filter(customer=customer).first()
+    return {"links": links, "represented_store": represented}
+
+
+customer_admin_extend(
+    inlines=[CustomerStoreInline],
+    columns=[stores_column],
+    list_filter=["store_links__store"],
+    prefetch=[
+        Prefetch("store_links", queryset=CustomerStore.objects.select_related("store")),
+    ],
+    panels=[
+        Panel(
+            title="Stores and price lists",
+            template="admin/customers/customer/panels/stores.html",
+            context=stores_panel,
+            order=10,
+        )
+    ],
+)
+
+register_index_count(
+    "Active stores",
+    lambda tenant_ids: grouped_count(Store.objects.filter(is_active=True), "tenant", tenant_ids),
+    order=20,
+)
