@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format migrate demo schema clean
+.PHONY: install run test lint format migrate demo schema clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -47,6 +47,18 @@ format: install
 
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# Benchmark (docs/performance.md): PostgreSQL only. DATABASE_URL when it is PostgreSQL, else
+# postgres://postgres@127.0.0.1:5432/hub_bench; the data (1,000,000 customers) is generated once.
+BENCH_DATABASE_URL ?= $(if $(filter postgres%,$(DATABASE_URL)),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/hub_bench)
+BENCH_ARGS ?=
+
+bench: install
+	@$(BIN)/python -c 'import orjson' 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)); } \
+		|| echo "wrk not available: the benchmark uses its Python load generator"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

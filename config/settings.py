@@ -6,6 +6,8 @@ DJANGO_DEBUG          "1"/"true" for development (default on, so `make run` work
 DJANGO_ALLOWED_HOSTS  comma-separated host names
 DJANGO_SECURE_SSL_REDIRECT, DJANGO_HSTS_SECONDS   TLS hardening, on by default when DEBUG is off
 DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://hub.example.com)
+REDIS_URL             redis://host:6379/0: the shared cache (rate limits, lockout); local memory if unset
+HUB_API_RATE, HUB_LOGIN_RATE, HUB_LOGIN_USERNAME_RATE, HUB_LOGIN_LOCKOUT_*   see tenants/throttling.py
 """
 
 import os
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.idempotency.IdempotencyMiddleware",
     "config.middleware.DialectErrorMiddleware",
 ]
 
@@ -120,6 +123,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 
+# A read replica (config/db_router.py): safe requests' reads go there, the rest to default.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(1, "config.db_router.ReplicaReadsMiddleware")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,6 +161,26 @@ STORAGES = {
         )
     },
 }
+
+# --- Cache (rate limits and login lockout must hold across workers: Redis in production) ----
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("HUB_CACHE_PREFIX", "hub"),
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hub"}
+    )
+}
+
+# --- Reliability (tenants/idempotency.py, tenants/throttling.py) ------------------------------
+HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "24"))
+HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
+HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
+HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))
 
 # --- Request limits ---------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(1024 * 1024)))
@@ -182,8 +217,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tenants.api.base.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.throttling.CredentialRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("HUB_LOGIN_RATE", "20/min"),
+        # tenants/throttling.py: per credential, per user name on the password endpoints
+        "api": os.environ.get("HUB_API_RATE", "100000/hour"),
+        "login_username": os.environ.get("HUB_LOGIN_USERNAME_RATE", "10/min"),
     },
 }
 
@@ -219,6 +258,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenants.schema.add_common_errors",
+        "tenants.idempotency.add_idempotency_key",
     ],
 }
 
@@ -246,3 +286,36 @@ LOGGING = {
 # --- Domain settings --------------------------------------------------------------------------
 HUB_API_KEY_PREFIX = "chk_"
 HUB_DEMO_SEEDS: list[str] = []
+HUB_DEMO_SEEDS.append("b2b.demo.seed")
+
+# b2b analytics and credit checks (documented in b2b/analytics.py and b2b/credit.py)
+HUB_B2B = {
+    # customer_segment: the first rule that matches wins
+    "NEW_CUSTOMER_DAYS": 90,
+    "AT_RISK_AFTER_DAYS": 90,
+    "INACTIVE_AFTER_DAYS": 365,
+    "HIGH_VALUE_MIN_LTV": "25000.00",
+    "MID_VALUE_MIN_LTV": "5000.00",
+    # risk_score
+    "RISK_HIGH_OVERDUE_DAYS": 30,
+    "RISK_HIGH_LATE_DAYS": 30,
+    "RISK_MEDIUM_LATE_DAYS": 7,
+    "RISK_HIGH_UTILIZATION": 100,
+    "RISK_MEDIUM_UTILIZATION": 80,
+    # credit check: score 300..850
+    "CREDIT_BASE_SCORE": 680,
+    "CREDIT_BANDS": [[750, "excellent"], [700, "good"], [650, "fair"], [600, "poor"]],
+    "CREDIT_LOWEST_BAND": "very_poor",
+    "CREDIT_LOW_RISK_MIN_SCORE": 700,
+    "CREDIT_MEDIUM_RISK_MIN_SCORE": 600,
+    "CREDIT_LIMIT_MULTIPLIERS": {
+        "excellent": "3",
+        "good": "2",
+        "fair": "1",
+        "poor": "0.5",
+        "very_poor": "0",
+    },
+    "CREDIT_STARTER_LIMIT": "1000.00",
+}
+# `manage.py generate` (customers/generate.py): the other apps' parts of synthetic data.
+HUB_GENERATORS: list[str] = ["stores.generate.StoreLinks", "b2b.generate.B2BAccounts"]

@@ -113,3 +113,46 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """One ``Idempotency-Key`` of one caller (tenants/idempotency.py).
+
+    ``scope`` is a hash of the tenant reference as sent (x-tenant-id, x-store-id or the
+    path's client name), the credential, the method and the path: the same key sent by
+    another credential, for another tenant or to another route is another record. A record
+    is ``started`` while the first request runs and ``completed`` once its response (2xx or
+    4xx) is stored; 5xx responses delete it (the key may be retried). Records expire after
+    ``HUB_IDEMPOTENCY_TTL_HOURS`` (24 h) and are purged lazily and by ``purge_idempotency_keys``.
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started", "Started"
+        COMPLETED = "completed", "Completed"
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    request_fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTED)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    response_body = models.BinaryField(default=b"", blank=True)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_scope_key"),
+            models.CheckConstraint(
+                condition=Q(state__in=["started", "completed"]), name="idempotency_state_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} [{self.key}] {self.state}"

@@ -85,6 +85,11 @@ def session_client(user, **headers) -> HubClient:
     client = HubClient(enforce_csrf_checks=True)
     client.force_login(user)
     client.get("/api/auth/me")  # obtain the csrftoken cookie
+    if "csrftoken" not in client.cookies:
+        # force_login skips POST /api/auth/login, the view that issues the cookie.
+        from django.utils.crypto import get_random_string
+
+        client.cookies["csrftoken"] = get_random_string(32)
     if headers:
         client.credentials(**_meta(headers))
     return client
@@ -134,6 +139,17 @@ def make_tenant_world(slug: str) -> SimpleNamespace:
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2 costs ~0.3 s per user; tests do not need a slow hash (production keeps it)."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture
 def world(db):
     """Tenant ``acme`` (the caller's) and tenant ``globex`` (someone else's)."""
@@ -143,6 +159,14 @@ def world(db):
 @pytest.fixture
 def other(db):
     return make_tenant_world("globex")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and login lockouts live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from knox.models import AuthToken
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from tenants import errors, services
+from tenants import errors, services, throttling
 from tenants.api.base import HUB
 from tenants.api.dialect import DialectViewMixin
 from tenants.api.serializers import (
@@ -34,13 +33,17 @@ class HubView(DialectViewMixin, APIView):
 def _check_password(request, data) -> object:
     serializer = LoginSerializer(data=data)
     serializer.is_valid(raise_exception=True)
+    username = serializer.validated_data["username"]
+    throttling.login_guard(username)  # 429 while the user name is locked out
     user = authenticate(
         request,
-        username=serializer.validated_data["username"],
+        username=username,
         password=serializer.validated_data["password"],
     )
     if user is None or not user.is_active:
+        throttling.login_failed(username)
         raise errors.AuthenticationRequired("Invalid username or password.")
+    throttling.login_succeeded(username)
     return user
 
 
@@ -93,8 +96,7 @@ class LoginView(HubView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = throttling.LOGIN_THROTTLES
 
     @extend_schema(
         tags=["auth"],
@@ -125,8 +127,7 @@ class LogoutView(HubView):
 class TokenView(HubView):
     """Issue a Bearer token for a username and password, or revoke the one in use."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = throttling.LOGIN_THROTTLES
 
     def get_authenticators(self):
         if self.request is not None and self.request.method == "POST":

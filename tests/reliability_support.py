@@ -1,0 +1,180 @@
+"""Helpers shared by the reliability tests (tests/test_reliability_*.py, test_races.py,
+test_isolation_matrix.py): one "create a customer" request per dialect, route discovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import Resolver404, get_resolver, resolve
+
+from customers.models import Customer
+from tests.conftest import api_key_client, bearer_client
+from tests.factories import (
+    AccountFactory,
+    AddressFactory,
+    ClientTypeFactory,
+    ContactFactory,
+    CreditCheckFactory,
+    CustomerFactory,
+    CustomerStoreFactory,
+    OrderLineFactory,
+    SalesOrderFactory,
+)
+
+DIALECTS = ("data", "store", "peppered", "b2b")
+
+
+def route_exists(path: str, method: str = "GET") -> bool:
+    """Whether ``path`` resolves to a view that has a handler for ``method``."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    view_class = getattr(match.func, "view_class", None)
+    if view_class is None:
+        return True
+    return hasattr(view_class, method.lower())
+
+
+@dataclass
+class CreateCase:
+    """How one dialect creates a customer: client, path, body for the n-th customer."""
+
+    dialect: str
+    path: str
+    client: Any
+    make_body: Any
+    created_status: int
+
+    def body(self, n: int) -> dict:
+        return self.make_body(n)
+
+
+def create_case(dialect: str, world, *, client=None) -> CreateCase:
+    slug = world.tenant.slug
+    if dialect == "data":
+        return CreateCase(
+            "data",
+            "/api/data/customer",
+            client or bearer_client(world.agent, **{"x-tenant-id": slug}),
+            lambda n: {
+                "discordId": f"discord-{n}",
+                "discordUsername": f"user{n}",
+                "discordDisplayName": f"User {n}",
+            },
+            201,
+        )
+    if dialect == "store":
+        return CreateCase(
+            "store",
+            "/customers",
+            client or bearer_client(world.agent, **{"x-store-id": str(world.store.id)}),
+            lambda n: {"localName": f"Local shop {n}"},
+            200,
+        )
+    if dialect == "peppered":
+        return CreateCase(
+            "peppered",
+            f"/v1/{slug}/peppered/customer",
+            client or api_key_client(world.api_key, "bare"),
+            lambda n: {"email": f"pep{n}@example.com", "customerFirstName": f"Pep{n}"},
+            201,
+        )
+    if dialect == "b2b":
+        return CreateCase(
+            "b2b",
+            "/api/customers",
+            client or bearer_client(world.agent),
+            lambda n: {"name": f"Corp {n}", "email": f"corp{n}@example.com"},
+            201,
+        )
+    raise ValueError(dialect)
+
+
+def customers_of(tenant) -> int:
+    return Customer.objects.filter(tenant=tenant).count()
+
+
+def request_id_in(dialect: str, body: dict) -> str | None:
+    """The request id named by an error body, in each dialect's envelope."""
+    if dialect == "b2b":
+        return (body.get("error") or {}).get("request_id")
+    return body.get("requestId")
+
+
+def walk_patterns(patterns=None, prefix: str = ""):
+    """(route string, pattern) for every URL pattern of the project."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from walk_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern
+
+
+@dataclass
+class Refs:
+    """One tenant's ids, as the path fillers and bodies need them."""
+
+    world: object
+    slug: str
+    customer_uuid: str
+    customer_pk: int
+    address_key: str
+    contact_id: str
+    order_id: str
+    email: str
+    discord_id: str
+    price_list_id: str
+    product_id: str
+    user_id: int
+    extra: dict = field(default_factory=dict)
+
+
+def populate(world, label: str) -> Refs:
+    tenant = world.tenant
+    vip = ClientTypeFactory(tenant=tenant, name="vip")
+    customer = CustomerFactory(
+        tenant=tenant,
+        name=f"{label} Corp",
+        first_name=label,
+        email=f"{label}@{tenant.slug}.example",
+    )
+    address = AddressFactory(customer=customer, key="home", name=f"{label} home")
+    customer.default_address = address
+    customer.save()
+    customer.tags.add(vip)
+    CustomerStoreFactory(customer=customer, store=world.store, price_list=world.price_list)
+    AccountFactory(customer=customer, billing_address=address, shipping_address=address)
+    contact = ContactFactory(customer=customer, name=f"{label} contact", is_primary=True)
+    order = SalesOrderFactory(customer=customer)
+    OrderLineFactory(order=order, product=world.products[0])
+    CreditCheckFactory(customer=customer)
+    return Refs(
+        world=world,
+        slug=tenant.slug,
+        customer_uuid=str(customer.uuid),
+        customer_pk=customer.pk,
+        address_key=address.key,
+        contact_id=str(contact.id),
+        order_id=str(order.id),
+        email=customer.email,
+        discord_id=customer.discord_id,
+        price_list_id=str(world.price_list.id),
+        product_id=str(world.products[0].id),
+        user_id=world.agent.pk,
+    )
+
+
+def record_figure(kind: str, **data) -> None:
+    """Append one figure to ``$HUB_RELIABILITY_FIGURES`` (docs/reliability_report.py reads it)."""
+    import json
+    import os
+
+    target = os.environ.get("HUB_RELIABILITY_FIGURES")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"kind": kind, **data}, default=str) + "\n")
