@@ -1,4 +1,4 @@
-"""The b2b thresholds: ``settings.HUB_B2B`` over these defaults (see config/settings.py)."""
+"""The b2b thresholds: these defaults, each overridable in ``settings.HUB_B2B``."""
 
 from __future__ import annotations
 

@@ -288,34 +288,8 @@ HUB_API_KEY_PREFIX = "chk_"
 HUB_DEMO_SEEDS: list[str] = []
 HUB_DEMO_SEEDS.append("b2b.demo.seed")
 
-# b2b analytics and credit checks (documented in b2b/analytics.py and b2b/credit.py)
-HUB_B2B = {
-    # customer_segment: the first rule that matches wins
-    "NEW_CUSTOMER_DAYS": 90,
-    "AT_RISK_AFTER_DAYS": 90,
-    "INACTIVE_AFTER_DAYS": 365,
-    "HIGH_VALUE_MIN_LTV": "25000.00",
-    "MID_VALUE_MIN_LTV": "5000.00",
-    # risk_score
-    "RISK_HIGH_OVERDUE_DAYS": 30,
-    "RISK_HIGH_LATE_DAYS": 30,
-    "RISK_MEDIUM_LATE_DAYS": 7,
-    "RISK_HIGH_UTILIZATION": 100,
-    "RISK_MEDIUM_UTILIZATION": 80,
-    # credit check: score 300..850
-    "CREDIT_BASE_SCORE": 680,
-    "CREDIT_BANDS": [[750, "excellent"], [700, "good"], [650, "fair"], [600, "poor"]],
-    "CREDIT_LOWEST_BAND": "very_poor",
-    "CREDIT_LOW_RISK_MIN_SCORE": 700,
-    "CREDIT_MEDIUM_RISK_MIN_SCORE": 600,
-    "CREDIT_LIMIT_MULTIPLIERS": {
-        "excellent": "3",
-        "good": "2",
-        "fair": "1",
-        "poor": "0.5",
-        "very_poor": "0",
-    },
-    "CREDIT_STARTER_LIMIT": "1000.00",
-}
+# b2b analytics and credit checks: the thresholds and their defaults are in b2b/conf.py
+# (DEFAULTS, documented in b2b/analytics.py and b2b/credit.py); override any of them here.
+HUB_B2B: dict = {}
 # `manage.py generate` (customers/generate.py): the other apps' parts of synthetic data.
 HUB_GENERATORS: list[str] = ["stores.generate.StoreLinks", "b2b.generate.B2BAccounts"]
