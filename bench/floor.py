@@ -1,0 +1,263 @@
+"""The floor: each benchmarked read fetched the cheapest way the same server can.
+
+Behind the same authentication (DRF with the project's authentication classes) and the same
+tenant/store resolution (tenants/access.py) as the endpoint it is the floor of, one raw SQL
+query fetches the same rows (nested parts as JSON built by PostgreSQL) and orjson encodes
+them. No serializer, no ORM, no dialect envelope logic: what is left is the price of HTTP,
+authentication, access resolution, one round trip and encoding. An endpoint's throughput
+divided by its floor's shows what the ORM, the serializers and the dialect cost.
+
+PostgreSQL only (the benchmark's database).
+"""
+
+from __future__ import annotations
+
+import orjson
+from django.db import connection
+from django.http import HttpResponse
+from rest_framework.views import APIView
+
+from tenants.access import (
+    store_from_header,
+    tenant_from_header,
+    tenant_from_header_or_credential,
+    tenant_from_path,
+)
+
+CUSTOMER_COLUMNS = (
+    "c.id, c.uuid, c.name, c.local_name, c.first_name, c.last_name, c.email, c.phone,"
+    " c.discord_id, c.discord_username, c.discord_display_name, c.source, c.user_id,"
+    " c.notes, c.external_id, c.credit::text AS credit, c.is_active, c.default_address_id,"
+    " c.created_at, c.updated_at"
+)
+ADDRESSES = (
+    "(SELECT COALESCE(json_agg(a ORDER BY a.created_at, a.id), '[]') FROM customers_address a"
+    " WHERE a.customer_id = c.id) AS addresses"
+)
+TAGS = (
+    "(SELECT COALESCE(json_agg(t.name ORDER BY t.name), '[]') FROM customers_customer_tags ct"
+    " JOIN customers_clienttype t ON t.id = ct.clienttype_id WHERE ct.customer_id = c.id) AS tags"
+)
+B2B_FIGURES = (
+    "(SELECT COALESCE(SUM(o.total_amount), 0)::text FROM b2b_salesorder o WHERE o.customer_id"
+    " = c.id AND o.status NOT IN ('draft', 'cancelled') AND o.paid_at IS NULL) AS balance,"
+    " (SELECT COALESCE(SUM(o.total_amount), 0)::text FROM b2b_salesorder o WHERE"
+    " o.customer_id = c.id AND o.status NOT IN ('draft', 'cancelled')) AS lifetime_value,"
+    " (SELECT COUNT(*) FROM b2b_salesorder o WHERE o.customer_id = c.id AND o.status NOT IN"
+    " ('draft', 'cancelled')) AS total_orders"
+)
+B2B_JOINS = (
+    " LEFT JOIN b2b_account acc ON acc.customer_id = c.id"
+    " LEFT JOIN customers_address ba ON ba.id = acc.billing_address_id"
+    " LEFT JOIN customers_address sa ON sa.id = acc.shipping_address_id"
+)
+B2B_COLUMNS = (
+    f"{CUSTOMER_COLUMNS}, acc.website, acc.tax_id, acc.payment_terms, acc.currency,"
+    " acc.credit_limit::text AS credit_limit, acc.discount_rate::text AS discount_rate,"
+    " acc.customer_since, row_to_json(ba) AS billing_address,"
+    f" row_to_json(sa) AS shipping_address, {B2B_FIGURES}"
+)
+
+
+def _rows(sql: str, params: list) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _json(payload, status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        orjson.dumps(payload, option=orjson.OPT_PASSTHROUGH_SUBCLASS, default=str),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def _int(request, name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(request.query_params.get(name, default))
+    except ValueError:
+        value = default
+    return min(max(value, low), high)
+
+
+def store_list(request, arg):
+    store = store_from_header(request).store
+    limit = _int(request, "limit", 10, 1, 100)
+    page = _int(request, "page", 1, 1, 10**9)
+    search = request.query_params.get("search")
+    where, params = "cs.store_id = %s", [store.pk]
+    count = "SELECT COUNT(*) FROM stores_customerstore cs WHERE cs.store_id = %s"
+    if search:
+        where += " AND (UPPER(c.name) LIKE UPPER(%s) OR UPPER(c.local_name) LIKE UPPER(%s))"
+        like = f"%{search}%"
+        params += [like, like]
+        count = (
+            "SELECT COUNT(*) FROM stores_customerstore cs JOIN customers_customer c"
+            f" ON c.id = cs.customer_id WHERE {where}"
+        )
+    rows = _rows(
+        f"SELECT c.uuid, c.name, c.local_name, cs.price_list_id, c.user_id, c.is_active,"
+        f" c.created_at, c.updated_at, ({count}) AS total"
+        f" FROM stores_customerstore cs JOIN customers_customer c ON c.id = cs.customer_id"
+        f" WHERE {where} ORDER BY c.created_at DESC, c.id DESC LIMIT %s OFFSET %s",
+        [*params, *params, limit, (page - 1) * limit],
+    )
+    total = rows[0].pop("total") if rows else 0
+    for row in rows[1:]:
+        row.pop("total")
+    return _json({"data": rows, "pagination": {"page": page, "limit": limit, "total": total}})
+
+
+def data_get(request, arg):
+    tenant = tenant_from_header(request).tenant
+    rows = _rows(
+        f"SELECT {CUSTOMER_COLUMNS}, {ADDRESSES} FROM customers_customer c"
+        " WHERE c.tenant_id = %s AND c.uuid = %s",
+        [tenant.pk, arg],
+    )
+    return _json(rows[0]) if rows else _json({"message": "Customer not found."}, 404)
+
+
+def data_find(request, arg):
+    tenant = tenant_from_header(request).tenant
+    body = orjson.loads(request.body or b"{}")
+    discord_id = str(body.get("discordId", ""))[:64]
+    rows = _rows(
+        f"SELECT {CUSTOMER_COLUMNS}, {ADDRESSES} FROM customers_customer c"
+        " WHERE c.tenant_id = %s AND c.discord_id = %s",
+        [tenant.pk, discord_id],
+    )
+    if rows:
+        return _json(rows[0])
+    from tenants.ids import uuid7
+
+    rows = _rows(
+        "INSERT INTO customers_customer (uuid, tenant_id, name, local_name, first_name,"
+        " last_name, salutation, preposition, email, phone, discord_id, discord_username,"
+        " discord_display_name, source, notes, external_id, credit, is_active, created_at,"
+        " updated_at) VALUES (%s, %s, %s, '', '', '', '', '', '', '', %s, %s, %s, 'DISCORD',"
+        " '', '', 0, true, now(), now()) ON CONFLICT DO NOTHING RETURNING id, uuid, name,"
+        " discord_id, created_at",
+        [
+            uuid7(),
+            tenant.pk,
+            str(body.get("discordDisplayName", ""))[:255],
+            discord_id,
+            str(body.get("discordUsername", ""))[:100],
+            str(body.get("discordDisplayName", ""))[:100],
+        ],
+    )
+    return _json(rows[0] if rows else {}, 201)
+
+
+def data_list(request, arg):
+    tenant = tenant_from_header(request).tenant
+    limit = _int(request, "limit", 100, 1, 1000)
+    rows = _rows(
+        f"SELECT {CUSTOMER_COLUMNS}, {ADDRESSES} FROM customers_customer c"
+        " WHERE c.tenant_id = %s AND c.id > 0 ORDER BY c.id LIMIT %s",
+        [tenant.pk, limit],
+    )
+    return _json(rows)
+
+
+def peppered_find(request, arg):
+    tenant = tenant_from_path(request, arg).tenant
+    body = orjson.loads(request.body or b"{}")
+    rows = _rows(
+        f"SELECT {CUSTOMER_COLUMNS}, row_to_json(da) AS default_address, {TAGS}"
+        " FROM customers_customer c LEFT JOIN customers_address da ON da.id ="
+        " c.default_address_id WHERE UPPER(c.email) = UPPER(%s) AND c.tenant_id = %s"
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT 1",
+        [str(body.get("email", "")), tenant.pk],
+    )
+    return _json(rows[0]) if rows else _json({"message": "Not found."}, 404)
+
+
+def b2b_search(request, arg):
+    tenant = tenant_from_header_or_credential(request).tenant
+    limit = _int(request, "limit", 20, 1, 100)
+    page = _int(request, "page", 1, 1, 10**9)
+    search = request.query_params.get("search", "")
+    like = f"%{search}%"
+    where = "c.tenant_id = %s AND (UPPER(c.name) LIKE UPPER(%s) OR UPPER(c.email) LIKE UPPER(%s))"
+    rows = _rows(
+        f"SELECT {B2B_COLUMNS}, (SELECT COUNT(*) FROM customers_customer c WHERE {where})"
+        f" AS total FROM customers_customer c {B2B_JOINS} WHERE {where}"
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT %s OFFSET %s",
+        [tenant.pk, like, like, tenant.pk, like, like, limit, (page - 1) * limit],
+    )
+    total = rows[0]["total"] if rows else 0
+    return _json({"data": rows, "meta": {"total": total, "page": page, "limit": limit}})
+
+
+def b2b_detail(request, arg):
+    tenant = tenant_from_header_or_credential(request).tenant
+    rows = _rows(
+        f"SELECT {B2B_COLUMNS}, (SELECT COALESCE(json_agg(k ORDER BY k.is_primary DESC,"
+        " k.created_at), '[]') FROM b2b_contact k WHERE k.customer_id = c.id) AS contacts"
+        f" FROM customers_customer c {B2B_JOINS} WHERE c.tenant_id = %s AND c.uuid = %s",
+        [tenant.pk, arg],
+    )
+    return _json({"data": rows[0]}) if rows else _json({"error": "not found"}, 404)
+
+
+def analytics(request, arg):
+    tenant = tenant_from_header_or_credential(request).tenant
+    rows = _rows(
+        "WITH c AS (SELECT id, uuid, name FROM customers_customer WHERE tenant_id = %s AND"
+        " uuid = %s), o AS (SELECT o.* FROM b2b_salesorder o JOIN c ON o.customer_id = c.id"
+        " WHERE o.status NOT IN ('draft', 'cancelled'))"
+        " SELECT (SELECT row_to_json(c) FROM c) AS customer,"
+        " (SELECT json_build_object('lifetime_value', COALESCE(SUM(total_amount), 0),"
+        " 'total_orders', COUNT(*), 'avg_order_value', COALESCE(AVG(total_amount), 0),"
+        " 'last_order_date', MAX(order_date)) FROM o) AS overview,"
+        " (SELECT COALESCE(json_agg(m ORDER BY m.month DESC), '[]') FROM (SELECT"
+        " to_char(order_date, 'YYYY-MM') AS month, COUNT(*) AS orders, SUM(total_amount) AS"
+        " revenue FROM o GROUP BY 1) m) AS order_history,"
+        " (SELECT COALESCE(json_agg(p), '[]') FROM (SELECT l.product_id, SUM(l.quantity) AS"
+        " quantity, SUM(l.line_total) AS revenue FROM b2b_orderline l JOIN o ON o.id ="
+        " l.order_id GROUP BY l.product_id ORDER BY 3 DESC LIMIT 10) p) AS top_products",
+        [tenant.pk, arg],
+    )
+    return _json({"data": rows[0]})
+
+
+def bulk_remove(request, arg):
+    store = store_from_header(request).store
+    body = orjson.loads(request.body or b"{}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM stores_customerstore WHERE store_id = %s AND customer_id IN"
+            " (SELECT id FROM customers_customer WHERE uuid = ANY(%s::uuid[]))",
+            [store.pk, [str(i) for i in body.get("ids", [])]],
+        )
+        count = cursor.rowcount
+    return _json({"message": "Customers removed from store", "deletedCount": count})
+
+
+FLOORS = {
+    "store_list": store_list,
+    "data_get": data_get,
+    "data_find": data_find,
+    "data_list": data_list,
+    "peppered_find": peppered_find,
+    "b2b_search": b2b_search,
+    "b2b_detail": b2b_detail,
+    "analytics": analytics,
+    "bulk_remove": bulk_remove,
+}
+
+
+class FloorView(APIView):
+    """``/bench/floor/<name>[/<arg>]``: the project's authentication, then ``FLOORS[name]``."""
+
+    def _floor(self, request, name, arg=None):
+        handler = FLOORS.get(name)
+        if handler is None:
+            return _json({"message": "unknown floor"}, 404)
+        return handler(request, arg)
+
+    get = post = delete = _floor

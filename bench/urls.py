@@ -1,0 +1,12 @@
+"""The hub's URLs plus ``/bench/floor/<name>`` (bench/floor.py)."""
+
+from django.urls import path
+
+from bench import floor
+from config.urls import urlpatterns as hub_urlpatterns
+
+urlpatterns = [
+    path("bench/floor/<str:name>", floor.FloorView.as_view(), name="bench-floor"),
+    path("bench/floor/<str:name>/<str:arg>", floor.FloorView.as_view(), name="bench-floor-arg"),
+    *hub_urlpatterns,
+]

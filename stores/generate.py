@@ -1,0 +1,70 @@
+"""The stores app's part of ``manage.py generate`` (see customers/generate.py).
+
+Links an evenly spread share of the generated customers to one store of the tenant (created,
+with its representing customer, through ``store_create`` when missing); about a third of the
+links carry the store's default price list.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from customers.generate import Extension, seeded_uuid
+from pricelists.models import PriceList
+from pricelists.services import price_list_create
+from stores.models import CustomerStore, Store
+from stores.services import store_create
+
+DEFAULT_STORE = "Generated store"
+PRICE_LIST = "Generated retail"
+
+
+class StoreLinks(Extension):
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument(
+            "--store-links",
+            type=int,
+            default=None,
+            help="how many of the new customers to link to the store (default: a fifth)",
+        )
+        parser.add_argument(
+            "--store",
+            default=DEFAULT_STORE,
+            help=f"name of the store to link them to (created when missing; default {DEFAULT_STORE!r})",
+        )
+
+    def __init__(self, run):
+        super().__init__(run)
+        wanted = run.options.get("store_links")
+        self.total = run.count // 5 if wanted is None else max(0, wanted)
+        self.store = None
+        self.links = run.table(
+            CustomerStore, ("id", "customer_id", "store_id", "price_list_id", "created_at")
+        )
+        if not self.total:
+            return
+        tenant = run.tenant
+        name = run.options.get("store") or DEFAULT_STORE
+        self.store = Store.objects.filter(tenant=tenant, name=name).first() or store_create(
+            tenant=tenant, name=name
+        )
+        price_list = PriceList.objects.filter(
+            tenant=tenant, name=PRICE_LIST, is_active=True
+        ).first() or price_list_create(tenant=tenant, name=PRICE_LIST)
+        self.price_list_id = price_list.pk
+
+    def customer(self, run, c, rng):
+        if not run.portion(c.index - run.start, self.total):
+            return
+        linked_at = c.created_at + timedelta(seconds=rng.randrange(1, 3600))
+        self.links.add(
+            seeded_uuid(rng, linked_at),
+            c.id,
+            self.store.pk,
+            self.price_list_id if rng.random() < 0.33 else None,
+            linked_at,
+        )
+
+    def summary(self):
+        return {"store links": self.links.written}
