@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tenants.models import Membership
+from django.apps import apps
+from django.db.models import Q
+
+from tenants.models import Membership, Role
 
 
 def memberships_for_user(*, user):
@@ -10,6 +13,23 @@ def memberships_for_user(*, user):
         Membership.objects.filter(user=user, is_active=True, tenant__is_active=True)
         .select_related("tenant")
         .order_by("tenant__slug")
+    )
+
+
+def stores_reachable(*, memberships=(), user=None, api_key=None) -> list:
+    """The active stores a caller reaches: every store of an API key's tenant or of a tenant
+    the user administers, and the stores of the user's active store relations."""
+    Store = apps.get_model("stores", "Store")  # stores depends on tenants, not the reverse
+    if api_key is not None:
+        return list(Store.objects.filter(tenant=api_key.tenant, is_active=True).order_by("name"))
+    admin_tenants = [m.tenant_id for m in memberships if m.role == Role.ADMIN]
+    return list(
+        Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
+        .filter(
+            Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
+        )
+        .distinct()
+        .order_by("name")
     )
 
 

@@ -1,8 +1,6 @@
 """Authentication endpoints: session login/logout, Bearer tokens, who am I."""
 
-from django.apps import apps
 from django.contrib.auth import authenticate, login, logout
-from django.db.models import Q
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
@@ -21,7 +19,7 @@ from tenants.api.serializers import (
     TokenSerializer,
 )
 from tenants.authentication import ApiKeyUser
-from tenants.selectors import memberships_for_user
+from tenants.selectors import memberships_for_user, stores_reachable
 
 ERRORS: dict = {}  # generic errors are added by tenants.schema.add_common_errors
 
@@ -58,8 +56,7 @@ def me_payload(user) -> dict:
                 "role": key.role,
             }
         ]
-        Store = apps.get_model("stores", "Store")
-        stores = list(Store.objects.filter(tenant=key.tenant, is_active=True).order_by("name"))
+        stores = stores_reachable(api_key=key)
         return {
             "id": None,
             "username": user.username,
@@ -72,16 +69,7 @@ def me_payload(user) -> dict:
         {"id": m.tenant.id, "slug": m.tenant.slug, "name": m.tenant.name, "role": m.role}
         for m in memberships
     ]
-    Store = apps.get_model("stores", "Store")
-    admin_tenants = [m.tenant_id for m in memberships if m.role == "admin"]
-    stores = list(
-        Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
-        .filter(
-            Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
-        )
-        .distinct()
-        .order_by("name")
-    )
+    stores = stores_reachable(memberships=memberships, user=user)
     return {
         "id": user.pk,
         "username": user.get_username(),
