@@ -48,8 +48,9 @@ from tenants.admin_scoping import (
     admin_tenant_ids,
     adopt,
     grouped_count,
-    mark_formset_saved,
+    keep_inactive,
     register_index_count,
+    save_formset_via,
     scope,
 )
 from tenants.ids import parse_uuid
@@ -59,25 +60,13 @@ from tenants.models import Membership, Tenant
 
 
 def _save_memberships(formset) -> None:
-    new, changed, deleted = [], [], []
-    for form in formset.deleted_forms:
-        if form.instance.pk:
-            deleted.append(form.instance)
-            form.instance.delete()
-    for form in formset.forms:
-        if form in formset.deleted_forms or not form.has_changed():
-            continue
-        obj = form.instance
-        if obj._state.adding:
-            created = member_join(tenant=formset.instance, user=obj.user, role=obj.role)
-            if not obj.is_active:
-                created.is_active = False
-                created.save(update_fields=["is_active", "updated_at"])
-            new.append(adopt(obj, created))
-        else:
-            obj.save()
-            changed.append((obj, form.changed_data))
-    mark_formset_saved(formset, new, changed, deleted)
+    save_formset_via(
+        formset,
+        create=lambda form: keep_inactive(
+            member_join(tenant=formset.instance, user=form.instance.user, role=form.instance.role),
+            form.instance.is_active,
+        ),
+    )
 
 
 class MembershipInline(TenantScopedInlineMixin, admin.TabularInline):
@@ -150,26 +139,23 @@ def _address_fields(form) -> dict:
 def save_addresses(formset) -> None:
     """Inline address rows through the address services (removal clears a default)."""
     customer = formset.instance
-    new, changed, deleted = [], [], []
-    for form in formset.deleted_forms:
-        if form.instance.pk:
-            key = form.initial.get("key", form.instance.key)
-            address_remove(customer=customer, key=key)
-            deleted.append(form.instance)
-    for form in formset.forms:
-        if form in formset.deleted_forms or not form.has_changed():
-            continue
-        obj = form.instance
-        if obj._state.adding:
-            created = address_add(customer=customer, key=obj.key, **_address_fields(form))
-            new.append(adopt(obj, created))
+
+    def update(form):
+        if "key" in form.changed_data:
+            form.instance.save()  # renaming the client key: the form validated it; no service
         else:
-            if "key" in form.changed_data:
-                obj.save()  # renaming the client key: the form validated it; no service for it
-            else:
-                address_set(customer=customer, key=obj.key, **_address_fields(form))
-            changed.append((obj, form.changed_data))
-    mark_formset_saved(formset, new, changed, deleted)
+            address_set(customer=customer, key=form.instance.key, **_address_fields(form))
+
+    save_formset_via(
+        formset,
+        create=lambda form: address_add(
+            customer=customer, key=form.instance.key, **_address_fields(form)
+        ),
+        update=update,
+        delete=lambda form: address_remove(
+            customer=customer, key=form.initial.get("key", form.instance.key)
+        ),
+    )
 
 
 class AddressInline(TenantScopedInlineMixin, admin.StackedInline):

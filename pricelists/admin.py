@@ -9,7 +9,7 @@ from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
     adopt,
-    mark_formset_saved,
+    save_formset_via,
 )
 
 
@@ -45,27 +45,18 @@ class PriceListItemInline(TenantScopedInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("product")
 
     def save_formset(self, request, form, formset, change):
-        new, changed, deleted = [], [], []
-        for row in formset.deleted_forms:
-            if row.instance.pk:
-                deleted.append(row.instance)
-                row.instance.delete()
-        for row in formset.forms:
-            if row in formset.deleted_forms or not row.has_changed():
-                continue
-            obj = row.instance
-            if "product" in row.changed_data and not obj._state.adding:
-                obj.save()  # the row now prices another product: the form checked it
-                changed.append((obj, row.changed_data))
-                continue
-            item = price_list_item_set(
-                price_list=formset.instance, product=obj.product, price=obj.price
+        def set_price(row):
+            return price_list_item_set(
+                price_list=formset.instance, product=row.instance.product, price=row.instance.price
             )
-            if obj._state.adding:
-                new.append(adopt(obj, item))
+
+        def update(row):
+            if "product" in row.changed_data:
+                row.instance.save()  # the row now prices another product: the form checked it
             else:
-                changed.append((obj, row.changed_data))
-        mark_formset_saved(formset, new, changed, deleted)
+                set_price(row)
+
+        save_formset_via(formset, create=set_price, update=update)
 
 
 @admin.register(PriceList)

@@ -18,8 +18,9 @@ from tenants.admin_scoping import (
     TenantScopedInlineMixin,
     adopt,
     grouped_count,
-    mark_formset_saved,
+    keep_inactive,
     register_index_count,
+    save_formset_via,
 )
 
 
@@ -31,25 +32,13 @@ class StoreMembershipInline(TenantScopedInlineMixin, admin.TabularInline):
     readonly_fields = ("created_at",)
 
     def save_formset(self, request, form, formset, change):
-        new, changed, deleted = [], [], []
-        for row in formset.deleted_forms:
-            if row.instance.pk:
-                deleted.append(row.instance)
-                row.instance.delete()
-        for row in formset.forms:
-            if row in formset.deleted_forms or not row.has_changed():
-                continue
-            obj = row.instance
-            if obj._state.adding:
-                granted = store_membership_grant(user=obj.user, store=formset.instance)
-                if not obj.is_active:
-                    granted.is_active = False
-                    granted.save(update_fields=["is_active", "updated_at"])
-                new.append(adopt(obj, granted))
-            else:
-                obj.save()
-                changed.append((obj, row.changed_data))
-        mark_formset_saved(formset, new, changed, deleted)
+        save_formset_via(
+            formset,
+            create=lambda row: keep_inactive(
+                store_membership_grant(user=row.instance.user, store=formset.instance),
+                row.instance.is_active,
+            ),
+        )
 
 
 @admin.register(Store)
@@ -112,32 +101,20 @@ class StoreMembershipAdmin(TenantScopedAdmin):
         if change:
             obj.save()
             return
-        granted = store_membership_grant(user=obj.user, store=obj.store)
-        if not obj.is_active:
-            granted.is_active = False
-            granted.save(update_fields=["is_active", "updated_at"])
-        adopt(obj, granted)
+        adopt(
+            obj,
+            keep_inactive(store_membership_grant(user=obj.user, store=obj.store), obj.is_active),
+        )
 
 
 def _save_links(formset) -> None:
-    new, changed, deleted = [], [], []
-    for row in formset.deleted_forms:
-        if row.instance.pk:
-            deleted.append(row.instance)
-            row.instance.delete()
-    for row in formset.forms:
-        if row in formset.deleted_forms or not row.has_changed():
-            continue
-        obj = row.instance
-        if obj._state.adding:
-            link = customer_store_link(
-                customer=formset.instance, store=obj.store, price_list=obj.price_list
-            )
-            new.append(adopt(obj, link))
-        else:
-            obj.save()  # the price list (or store) of an existing link; the form checked it
-            changed.append((obj, row.changed_data))
-    mark_formset_saved(formset, new, changed, deleted)
+    # A changed row is the price list (or store) of an existing link; the form checked it.
+    save_formset_via(
+        formset,
+        create=lambda row: customer_store_link(
+            customer=formset.instance, store=row.instance.store, price_list=row.instance.price_list
+        ),
+    )
 
 
 class CustomerStoreInline(TenantScopedInlineMixin, admin.TabularInline):

@@ -327,6 +327,38 @@ def adopt(target: models.Model, created: models.Model) -> models.Model:
     return target
 
 
+def save_formset_via(formset, *, create, update=None, delete=None) -> None:
+    """Save an inline formset through services instead of ``formset.save()``.
+
+    ``create(form) -> instance`` makes a new row (adopted into the form's instance);
+    ``update(form)`` saves a changed row (default: ``form.instance.save()``, after the
+    form's tenant checks); ``delete(form)`` removes a deleted row (default: delete it).
+    Records what ``formset.save()`` would, for the admin's change message.
+    """
+    new, changed, deleted = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            (delete or (lambda f: f.instance.delete()))(form)
+            deleted.append(form.instance)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        if form.instance._state.adding:
+            new.append(adopt(form.instance, create(form)))
+        else:
+            (update or (lambda f: f.instance.save()))(form)
+            changed.append((form.instance, form.changed_data))
+    mark_formset_saved(formset, new, changed, deleted)
+
+
+def keep_inactive(instance, is_active: bool):
+    """A grant service activates; honour an admin row that was added inactive."""
+    if not is_active:
+        instance.is_active = False
+        instance.save(update_fields=["is_active", "updated_at"])
+    return instance
+
+
 def mark_formset_saved(formset, new=(), changed=(), deleted=()) -> None:
     """What ``formset.save()`` records, for the admin's change message."""
     formset.new_objects = list(new)
