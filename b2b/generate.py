@@ -10,17 +10,31 @@ collide with the ``SO-<year>-<n>`` numbers the API allocates.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from b2b.models import PAYMENT_TERM_DAYS, Account, Contact, OrderLine, SalesOrder
-from customers.generate import Extension, ascii_slug, seeded_uuid, uuid7_from
+from customers.generate import (
+    NULL,
+    Extension,
+    ascii_slug,
+    day_and_clock,
+    day_text,
+    money,
+    text,
+    ts,
+    uuid7_text,
+)
 from pricelists.models import Product
 from pricelists.services import product_create
 
 CENT = Decimal("0.01")
 #: generated orders are dated up to this instant (never from the clock)
 LAST_ORDER = datetime(2025, 12, 31, tzinfo=UTC)
+LAST_ORDER_MS = int(LAST_ORDER.timestamp() * 1000)
+DAY_MS = 86_400_000
+#: this extension's random stream of a customer (see ``GenerationRun.rng_for``)
+SALT = 2
 CURRENCY = {"US": "USD", "GB": "GBP"}
 SHIPPING = ("UPS_GROUND", "FEDEX_GROUND", "DHL_EXPRESS", "POSTNL", "PICKUP")
 TITLES = ("Procurement Manager", "Finance Manager", "Owner", "Operations Manager", "Buyer")
@@ -28,8 +42,10 @@ STATUSES = (
     ["delivered"] * 60 + ["shipped"] * 10 + ["confirmed"] * 15 + ["draft"] * 5 + ["cancelled"] * 10
 )
 CATALOGUE = 50
-DAYS = [timedelta(days=n) for n in range(91)]
 LINE_COUNTS = (1, 1, 2, 3)
+#: discounts in basis points (hundredths of a percent)
+DISCOUNTS = (0, 0, 0, 250, 500, 750, 1000, 1500)
+TERMS = tuple(PAYMENT_TERM_DAYS.items())
 ADJECTIVES = ("Smart", "Pocket", "Heavy-duty", "Eco", "Pro", "Mini", "Deluxe", "Classic")
 NOUNS = ("Widget", "Gadget", "Cable", "Adapter", "Charger", "Lamp", "Bracket", "Sensor", "Hub")
 
@@ -88,9 +104,10 @@ class B2BAccounts(Extension):
             ("id", "order_id", "product_id", "quantity", "unit_price", "line_total", "position"),
         )
         self.products = self._catalogue() if self.total else []
-        self.prices = {}
+        #: (product index, discount) -> unit price in cents
+        self.prices: dict[tuple[int, int], int] = {}
 
-    def _catalogue(self) -> list[tuple]:
+    def _catalogue(self) -> list[tuple[str, Decimal]]:
         tenant = self.run.tenant
         existing = {p.sku: p for p in Product.objects.filter(tenant=tenant, sku__startswith="GEN-")}
         products = []
@@ -102,50 +119,53 @@ class B2BAccounts(Extension):
                 name=f"{ADJECTIVES[n % len(ADJECTIVES)]} {NOUNS[n % len(NOUNS)]} {n}",
                 base_price=Decimal(100 + (n * 7919) % 9900) / 100,
             )
-            products.append((product.pk, product.base_price))
+            products.append((text(product.pk), product.base_price))
         return products
 
-    def customer(self, run, c, rng):
+    def customer(self, run, c):
         position = c.index - run.start
         if not run.portion(position, self.total):
             return
+        rng = run.rng_for(c.index, SALT)
+        r = rng.random
         first_account = position * self.total // run.count == 0
-        since = c.created_at + timedelta(days=rng.randrange(0, 30))
-        billing = self._address(run, c, rng, "billing", c.addresses[0] if c.addresses else None)
+        since_ms = c.created_ms + DAY_MS * int(r() * 30)
+        since = ts(since_ms)
+        billing = self._address(c, rng, "billing", c.addresses[0] if c.addresses else None)
         shipping = billing
-        if rng.random() < 0.3:
-            shipping = self._address(run, c, rng, "shipping", None)
-        terms = rng.choice(list(PAYMENT_TERM_DAYS))
+        if r() < 0.3:
+            shipping = self._address(c, rng, "shipping", None)
+        terms, term_days = TERMS[int(r() * len(TERMS))]
         currency = CURRENCY.get(c.country, "EUR")
-        discount = Decimal(rng.choice((0, 0, 0, 250, 500, 750, 1000, 1500))) / 100
+        discount = DISCOUNTS[int(r() * len(DISCOUNTS))]
         company = ascii_slug(c.last_name) or "company"
         self.accounts.add(
             c.id,
             f"https://www.{company}{c.index}.example.com",
             "",
-            f"{c.country}{rng.randrange(10**9):09d}B01",
+            f"{c.country}{int(r() * 10**9):09d}B01",
             terms,
             currency,
-            Decimal(rng.randrange(0, 101) * 500),
-            discount,
-            rng.choice(SHIPPING),
+            str(int(r() * 101) * 500),
+            money(discount),
+            SHIPPING[int(r() * len(SHIPPING))],
             since,
             billing[0],
             shipping[0],
-            None,
+            NULL,
             since,
             since,
         )
-        for n in range(rng.choice((1, 1, 2))):
-            first = c.first_name if n == 0 else rng.choice(("Alex", "Sam", "Robin", "Kim"))
+        for n in range(1 if r() < 2 / 3 else 2):
+            first = c.first_name if n == 0 else ("Alex", "Sam", "Robin", "Kim")[int(r() * 4)]
             self.contacts.add(
-                seeded_uuid(rng, since),
+                uuid7_text(since_ms, rng.getrandbits(74)),
                 c.id,
                 f"{first} {c.last_name}",
-                rng.choice(TITLES),
+                TITLES[int(r() * len(TITLES))],
                 f"{ascii_slug(first)}.{n}{c.index}@{company}.example.com",
-                f"06{rng.randrange(10**8):08d}",
-                n == 0,
+                f"06{int(r() * 10**8):08d}",
+                "t" if n == 0 else "f",
                 since,
                 since,
             )
@@ -161,91 +181,96 @@ class B2BAccounts(Extension):
             )
             if value
         }
-        span = max(1, int((LAST_ORDER - since).total_seconds()))
+        span_s = max(1, (LAST_ORDER_MS - since_ms) // 1000)
+        order = self._order
         for n in range(count):
-            self._order(run, c, rng, n, since, span, terms, currency, discount, snapshot)
+            order(c, rng, n, since_ms, span_s, term_days, currency, discount, snapshot)
 
-    def _address(self, run, c, rng, key, template):
+    def _address(self, c, rng, key, template):
         if template is not None:
-            row = (seeded_uuid(rng, c.created_at), c.id, key, *template[3:])
+            row = (uuid7_text(c.created_ms, rng.getrandbits(74)), c.id, key, *template[3:])
         else:
+            r = rng.random
             row = (
-                seeded_uuid(rng, c.created_at),
+                uuid7_text(c.created_ms, rng.getrandbits(74)),
                 c.id,
                 key,
                 c.name,
-                f"Industrieweg {rng.randrange(1, 200)}",
-                f"Unit {rng.randrange(1, 40)}",
+                f"Industrieweg {1 + int(r() * 199)}",
+                f"Unit {1 + int(r() * 39)}",
                 "",
                 "Utrecht",
                 "UT",
-                f"35{rng.randrange(10, 99)}XY",
+                f"35{10 + int(r() * 89)}XY",
                 c.country,
                 c.phone,
                 c.created_at,
                 c.created_at,
             )
-        run.addresses.add(*row)
+        self.run.addresses.add(*row)
         return row
 
-    def _order(self, run, c, rng, n, since, span, terms, currency, discount, snapshot):
+    def _order(self, c, rng, n, since_ms, span_s, term_days, currency, discount, snapshot):
         r = rng.random
-        since_ms = int(since.timestamp() * 1000)
-        ordered_ms = since_ms + int(r() * span) * 1000
-        ordered = since + timedelta(milliseconds=ordered_ms - since_ms)
+        ordered_ms = since_ms + int(r() * span_s) * 1000
+        day, clock = day_and_clock(ordered_ms)  # every date of an order: the same time of day
+        ordered = day_text(day) + clock
         status = STATUSES[int(r() * len(STATUSES))]
-        shipped = delivered = paid = None
-        if status in ("shipped", "delivered"):
-            shipped = ordered + DAYS[int(r() * 4)]
-        if status == "delivered":
-            delivered = shipped + DAYS[int(r() * 6)]
-            if r() < 0.85:
-                paid = delivered + DAYS[int(r() * 30)]
-        order_id = uuid7_from(ordered_ms, rng.getrandbits(74))
-        total = Decimal(0)
-        items = 0
+        shipped = delivered = paid = NULL
+        if status == "shipped" or status == "delivered":
+            shipped_day = day + int(r() * 4)
+            shipped = day_text(shipped_day) + clock
+            if status == "delivered":
+                delivered_day = shipped_day + int(r() * 6)
+                delivered = day_text(delivered_day) + clock
+                if r() < 0.85:
+                    paid = day_text(delivered_day + int(r() * 30)) + clock
+        order_id = uuid7_text(ordered_ms, rng.getrandbits(74))
+        total = items = 0
         products = self.products
+        prices = self.prices
+        add_line = self.lines.add
         for position in range(LINE_COUNTS[int(r() * len(LINE_COUNTS))]):
-            product_id, base = products[int(r() * len(products))]
+            product = int(r() * len(products))
             quantity = 1 + int(r() * 20)
-            price = self.prices.get((product_id, discount)) or self._price(
-                product_id, base, discount
-            )
+            price = prices.get((product, discount)) or self._price(product, discount)
             line_total = price * quantity
             total += line_total
             items += quantity
-            self.lines.add(
-                uuid7_from(ordered_ms, rng.getrandbits(74)),
+            add_line(
+                uuid7_text(ordered_ms, rng.getrandbits(74)),
                 order_id,
-                product_id,
-                quantity,
-                price,
-                line_total,
-                position,
+                products[product][0],
+                str(quantity),
+                money(price),
+                money(line_total),
+                str(position),
             )
         self.orders.add(
             order_id,
-            run.tenant.pk,
+            self.run.tenant_id,
             c.id,
             f"GEN-{c.index:08d}-{n + 1:04d}",
             status,
             ordered,
             shipped,
             delivered,
-            ordered + DAYS[PAYMENT_TERM_DAYS[terms]],
+            day_text(day + term_days) + clock,
             paid,
             currency,
-            total,
-            items,
+            money(total),
+            str(items),
             snapshot,
             ordered,
             ordered,
         )
 
-    def _price(self, product_id, base, discount):
-        price = (base * (100 - discount) / 100).quantize(CENT)
-        self.prices[(product_id, discount)] = price
-        return price
+    def _price(self, product: int, discount: int) -> int:
+        """The unit price in cents: the base price less the discount, rounded to the cent."""
+        base = self.products[product][1]
+        price = (base * (10_000 - discount) / 10_000).quantize(CENT)
+        self.prices[(product, discount)] = cents = int(price * 100)
+        return cents
 
     def summary(self):
         return {

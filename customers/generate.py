@@ -7,14 +7,30 @@ Fast and deterministic:
   Models are not instantiated and no signal runs, so **django-simple-history records nothing
   for generated rows** (their historical tables stay empty; the first change made through
   the API or the admin starts their history).
-* Everything about customer number ``i`` of a tenant (its fields, addresses, tags, store
-  link, B2B account and orders) comes from a random generator seeded with ``(seed, tenant
-  slug, i)``, and every id (UUIDs, Discord snowflakes, emails, order numbers) is derived
-  from it: the same seed gives the same data, and generating 10,000 and then 10,000 more
-  gives the same rows as generating 20,000 at once (customer numbers continue from the
-  tenant's already generated customers, marked by an ``external_id`` of ``gen-<number>``).
+* Rows are tuples of **text in COPY form** (see ``text``): ids, UUIDs (32 hex digits),
+  timestamps (``ts``), money (``money``) and numbers are strings, ``NULL`` is a null, ``"t"``
+  and ``"f"`` are booleans; JSON columns hold Python objects. On PostgreSQL a chunk of a
+  table is then one ``"\\t".join`` away from COPY's input (no per-value adaptation); the
+  other databases get the values through each field's ``get_db_prep_save``.
+* Everything about customer number ``i`` of a tenant comes from ``(seed, tenant slug, i)``:
+  its own fields, addresses and tags from the bits of one keyed BLAKE2b digest of ``i``
+  (``GenerationRun.bits``), and each extension's rows (store link, B2B account, orders) from a
+  ``random.Random`` seeded with ``(seed, tenant, i, extension)`` (``GenerationRun.rng_for``),
+  made only for the customers the extension acts on. Every id (UUIDs, Discord snowflakes,
+  emails, order numbers) is derived from those: the same seed gives the same data, and
+  generating 10,000 and then 10,000 more gives the same rows as generating 20,000 at once
+  (customer numbers continue from the tenant's already generated customers, marked by an
+  ``external_id`` of ``gen-<number>``).
 * Integer primary keys are reserved from the table's sequence first (``nextval`` over
   ``generate_series`` on PostgreSQL), so related rows can be written in the same pass.
+* A large load into (nearly) empty tables is done as pg_restore does it (PostgreSQL, outside
+  a transaction): the secondary non-unique indexes and the foreign keys of the tables written
+  are dropped first and made again at the end, from their exact definitions
+  (``pg_get_indexdef``/``pg_get_constraintdef``, statistics targets included), also when the
+  load fails or is interrupted (Ctrl-C, SIGTERM). Unique and primary-key indexes and check
+  constraints stay: they enforce the rules row by row. The foreign keys come back ``NOT
+  VALID`` first and are then validated, each in one set-based pass, while the indexes are
+  rebuilt, on two connections.
 
 Other apps add their own rows through *extensions* named in ``settings.HUB_GENERATORS``
 (dotted paths of classes; see ``Extension``), as the demo does with ``HUB_DEMO_SEEDS``: the
@@ -23,16 +39,20 @@ customers app never imports ``stores`` or ``b2b`` (DESIGN.md §1), yet one comma
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
+import queue
 import random
+import signal
 import sys
+import threading
 import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -46,6 +66,8 @@ from customers.services import client_type_create
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 #: seconds between two consecutive customers' creation (plus up to as much jitter)
 SPACING_S = 30
+#: a customer's last change: up to this long after its creation
+UPDATE_SPAN_S = 90 * 24 * 3600
 CLIENT_TYPES = ("friend", "donor", "vip", "press")
 EXTERNAL_PREFIX = "gen-"
 
@@ -88,11 +110,10 @@ SOURCES = (
 )  # fmt: skip
 SOURCE_CHOICES = [str(s) for s, weight in SOURCES for _ in range(weight)]
 SALUTATIONS = ("M", "F", "", "", "", "")
-DIGITS = "0123456789"
-ZERO = Decimal(0)
 BASE_MS = int(BASE_TIME.timestamp() * 1000)
 #: Discord ids are snowflakes: ms since 2015-01-01 << 22 | worker/process | increment
 DISCORD_EPOCH_MS = 1_420_070_400_000
+MASK74 = (1 << 74) - 1
 
 CUSTOMER_FIELDS = (
     "id", "uuid", "tenant_id", "name", "local_name", "first_name", "last_name", "salutation",
@@ -106,6 +127,7 @@ ADDRESS_FIELDS = (
 )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)
 def ascii_slug(text: str) -> str:
     """``"Zoë O'Brien"`` -> ``"zoeobrien"`` (for emails, handles and domains)."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -117,10 +139,73 @@ LAST = tuple(
     (prep, last, ascii_slug(prep + last), f"{prep} {last}" if prep else last)
     for prep, last in LAST_NAMES
 )
+#: every (first name, last name): first, its slug, preposition, last, full name, email local part
+NAMES = tuple(
+    (first, first_slug, prep, last, f"{first} {tail}", f"{first_slug}.{last_slug}")
+    for first, first_slug in FIRST
+    for prep, last, last_slug, tail in LAST
+)
+#: (country, ((city, state, (the 100 postal codes of its pattern)), ...))
+PLACE_CODES = tuple(
+    (
+        country,
+        tuple(
+            (city, state, tuple(pattern.replace("#", d1, 1).replace("#", d2, 1)
+                                for d1 in "0123456789" for d2 in "0123456789"))
+            for city, state, pattern in cities
+        ),
+    )
+    for country, cities in PLACES
+)  # fmt: skip
+assert all(p.count("#") == 2 for _, cities in PLACES for _, _, p in cities)
+HOUSE_NUMBERS = tuple(str(n) for n in range(1, 400))
 
 
-def uuid7_from(ms: int, rand74: int) -> uuid.UUID:
-    """A UUIDv7 (RFC 9562): ``ms`` since the epoch, then 74 given random bits."""
+# --- values in COPY text form ------------------------------------------------------------------
+
+#: a NULL in a row (COPY's own spelling; the other databases get ``None``)
+NULL = "\\N"
+_HOURS = [f"{h:02d}" for h in range(24)]
+_MINUTES = [f"{m:02d}" for m in range(60)]
+_CLOCK = [f"{h}:{m}:{s}" for h in _HOURS for m in _MINUTES for s in _MINUTES]  # 86,400
+_MILLIS = [f"{n:03d}" for n in range(1000)]
+_CENTS = [f"{n:02d}" for n in range(100)]
+_DATES: dict[int, str] = {}
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def ts(ms: int) -> str:
+    """A timestamptz in text form, ``ms`` milliseconds after the Unix epoch (UTC)."""
+    day, rest = divmod(ms, 86_400_000)
+    text = _DATES.get(day) or day_text(day)
+    second, milli = divmod(rest, 1000)
+    return f"{text} {_CLOCK[second]}.{_MILLIS[milli]}+00"
+
+
+def day_and_clock(ms: int) -> tuple[int, str]:
+    """``ms`` as a day number and the rest of its text form: ``day_text(day + n) + clock``
+    is the same time of day ``n`` days later, cheaper than ``ts`` for several days."""
+    day, rest = divmod(ms, 86_400_000)
+    second, milli = divmod(rest, 1000)
+    return day, f" {_CLOCK[second]}.{_MILLIS[milli]}+00"
+
+
+def day_text(day: int) -> str:
+    """Day number ``day`` (since 1970-01-01) as ``YYYY-MM-DD``."""
+    text = _DATES.get(day)
+    if text is None:
+        text = _DATES[day] = date.fromordinal(_EPOCH_DAY + day).isoformat()
+    return text
+
+
+def money(cents: int) -> str:
+    """A two-decimal amount in text form (``1250`` -> ``"12.50"``; not negative)."""
+    return f"{cents // 100}.{_CENTS[cents % 100]}"
+
+
+def uuid7_text(ms: int, rand74: int) -> str:
+    """A UUIDv7 (RFC 9562) in text form (32 hex digits): ``ms`` since the epoch, then 74
+    given random bits."""
     value = (
         ((ms & 0xFFFF_FFFF_FFFF) << 80)
         | (0x7 << 76)
@@ -128,28 +213,64 @@ def uuid7_from(ms: int, rand74: int) -> uuid.UUID:
         | (0b10 << 62)
         | (rand74 & ((1 << 62) - 1))
     )
-    return uuid.UUID(int=value)
+    return f"{value:032x}"
 
 
-def seeded_uuid(rng: random.Random, when: datetime) -> uuid.UUID:
-    """A UUIDv7 with ``when`` as its timestamp and random bits from ``rng``."""
-    return uuid7_from(int(when.timestamp() * 1000), rng.getrandbits(74))
+def text(value) -> str | object:
+    """Any Python value in a row's text form (constants and defaults; the generators build
+    their strings directly). JSON-able containers are returned as they are."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat(sep=" ")
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, int | float | Decimal | date | str):
+        return str(value)
+    return value
 
 
-def ms_time(ms: int) -> datetime:
-    return BASE_TIME + timedelta(milliseconds=ms - BASE_MS)
+def _escape(value) -> str:
+    if value == NULL:
+        return value
+    if not isinstance(value, str):
+        value = text(value)
+        if not isinstance(value, str):
+            value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
 
 
-def postal_code(rng: random.Random, pattern: str) -> str:
-    r = rng.random
-    return "".join(DIGITS[int(r() * 10)] if ch == "#" else ch for ch in pattern)
+def copy_text(rows: list[tuple], width: int) -> str:
+    """Rows of text values as COPY's input. The fast path joins them as they are; when a
+    value is not a string or needs escaping (a tab, newline, CR or backslash other than
+    ``NULL``), every value is escaped one by one."""
+    try:
+        data = "\n".join(map("\t".join, rows)) + "\n"
+    except TypeError:
+        data = None
+    if (
+        data is None
+        or data.count("\n") != len(rows)
+        or data.count("\t") != len(rows) * (width - 1)
+        or data.count("\\") != data.count(NULL)
+        or "\r" in data
+    ):
+        data = "".join("\t".join(map(_escape, row)) + "\n" for row in rows)
+    return data
 
 
 # --- writing rows ------------------------------------------------------------------------------
 
 
 class Table:
-    """Rows for one model's table, in ``fields`` order (attnames: ``customer_id``, ...)."""
+    """Rows for one model's table, in ``fields`` order (attnames: ``customer_id``, ...), each
+    a tuple of values in text form (see ``text``)."""
 
     def __init__(self, model, fields):
         self.model = model
@@ -160,22 +281,27 @@ class Table:
         # Columns the generator does not fill: their model default (a constant, or one call
         # of a callable) when they have one; left to the database (NULL or its own default)
         # otherwise. A new NOT NULL column without a default fails here, not mid-load.
-        self.defaults = []
+        defaults = []
         for f in meta.concrete_fields:
             if f.attname in self.fields or f.primary_key:
                 continue
             if f.has_default():
                 self.fields += (f.attname,)
-                self.defaults.append(f.get_default())
+                defaults.append(text(f.get_default()))
             elif not f.null and getattr(f, "db_default", None) is models.NOT_PROVIDED:
                 raise ValueError(f"generate: no value for {meta.label}.{f.name}")
+        self.defaults = tuple(defaults)
         self.model_fields = [by_attname[name] for name in self.fields]
         self.columns = [f.column for f in self.model_fields]
+        #: positions of JSON columns (Python objects in the rows, dumped when written)
+        self.json_at = [
+            n for n, f in enumerate(self.model_fields) if f.get_internal_type() == "JSONField"
+        ]
         self.rows: list[tuple] = []
         self.written = 0
 
     def add(self, *values) -> None:
-        self.rows.append(values + tuple(self.defaults) if self.defaults else values)
+        self.rows.append(values + self.defaults if self.defaults else values)
 
 
 class Writer:
@@ -219,6 +345,25 @@ class Writer:
             )
             return [(name, definition, list(stats or [])) for name, definition, stats in cursor]
 
+    def deferred_foreign_keys(self, tables: list[str]) -> list[tuple[str, str, str]]:
+        """``(table, name, definition)`` of the foreign keys of ``tables`` (PostgreSQL):
+        each row written with them queues a check (Django's are ``DEFERRABLE INITIALLY
+        DEFERRED``) that runs one lookup at commit; after a large load one set-based
+        validation per key is far cheaper. The definitions are ``pg_get_constraintdef``'s,
+        so the keys come back exactly as they were."""
+        if self.vendor != "postgresql":
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = current_schema()"
+                " WHERE c.contype = 'f' AND t.relname = ANY(%s)"
+                " ORDER BY t.relname, c.conname",
+                [tables],
+            )
+            return list(cursor.fetchall())
+
     def estimated_rows(self, model) -> int:
         if self.vendor != "postgresql":
             return 0
@@ -236,17 +381,114 @@ class Writer:
             for name, *_ in indexes:
                 cursor.execute(f"DROP INDEX IF EXISTS {quote(name)}")
 
-    def create_indexes(self, indexes) -> None:
+    def drop_foreign_keys(self, foreign_keys) -> None:
+        quote = self.connection.ops.quote_name
         with self.connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem TO '512MB'")
-            quote = self.connection.ops.quote_name
-            for name, definition, statistics in indexes:
-                cursor.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-                for column, target in statistics:
+            for table, name, _definition in foreign_keys:
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(name)}"
+                )
+
+    def restore(self, indexes, foreign_keys, parallel: int = 2) -> None:
+        """Make the dropped ``indexes`` and ``foreign_keys`` again, as they were.
+
+        The keys first come back ``NOT VALID`` (catalog only: enforced for new rows from
+        then on), so each of them exists again whatever happens next; then the index builds
+        (the GIN ones, the longest, first) and the validations (one anti-join each) run on
+        ``parallel`` connections at once when this connection is not inside a transaction
+        (they take compatible locks, except a validation and an index build of the same
+        table, which wait for each other). A validation that fails leaves its key ``NOT
+        VALID`` and raises."""
+        quote = self.connection.ops.quote_name
+        to_validate = []
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.relname, c.conname FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = current_schema()"
+                " WHERE c.contype = 'f'"
+            )
+            present = set(cursor.fetchall())
+            for table, name, definition in foreign_keys:
+                valid = not definition.endswith(" NOT VALID")
+                if (table, name) not in present:
                     cursor.execute(
-                        f"ALTER INDEX {quote(name)} ALTER COLUMN {int(column)}"
-                        f" SET STATISTICS {int(target)}"
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                        + (" NOT VALID" if valid else "")
                     )
+                if valid:
+                    to_validate.append(
+                        [f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}"]
+                    )
+        builds = []
+        for name, definition, statistics in sorted(
+            indexes, key=lambda index: (" USING gin " not in index[1], index[0])
+        ):
+            statements = [definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)]
+            statements += [
+                f"ALTER INDEX {quote(name)} ALTER COLUMN {int(column)} SET STATISTICS {int(target)}"
+                for column, target in statistics
+            ]
+            builds.append(statements)
+        setup = ["SET maintenance_work_mem TO '512MB'"]
+        self.run_jobs(builds + to_validate, setup, parallel)
+
+    def run_jobs(self, jobs: list[list[str]], setup: list[str], parallel: int) -> None:
+        """Run each job (a list of statements) in order, on ``parallel`` connections of
+        their own when this one is not inside a transaction, else on this one. Every job
+        runs even when another fails; the first error is raised at the end."""
+        if not jobs:
+            return
+        if parallel <= 1 or len(jobs) == 1 or self.connection.in_atomic_block:
+            with self.connection.cursor() as cursor:
+                errors = []
+                for statement in setup:
+                    cursor.execute(statement)
+                for job in jobs:
+                    try:
+                        for statement in job:
+                            cursor.execute(statement)
+                    except Exception as exc:
+                        if self.connection.in_atomic_block:
+                            raise
+                        errors.append(exc)
+                if errors:
+                    raise errors[0]
+            return
+        pending: queue.SimpleQueue = queue.SimpleQueue()
+        for job in jobs:
+            pending.put(job)
+        errors: list[BaseException] = []
+
+        def work():
+            connection = connections[self.using]
+            try:
+                with connection.cursor() as cursor:
+                    for statement in setup:
+                        cursor.execute(statement)
+                    while True:
+                        try:
+                            job = pending.get_nowait()
+                        except queue.Empty:
+                            return
+                        try:
+                            for statement in job:
+                                cursor.execute(statement)
+                        except Exception as exc:
+                            errors.append(exc)
+            except BaseException as exc:  # a lost connection: the others go on
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work) for _ in range(min(parallel, len(jobs)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():  # joined in steps, so Ctrl-C still reaches this thread
+                thread.join(0.2)
+        if errors:
+            raise errors[0]
 
     def reserve_ids(self, model, count: int) -> list[int]:
         """``count`` fresh primary keys of ``model`` (an auto-incremented integer key)."""
@@ -280,51 +522,66 @@ class Writer:
         quote = self.connection.ops.quote_name
         columns = ", ".join(quote(c) for c in table.columns)
         if self.vendor == "postgresql":
+            if table.json_at:
+                dumped: dict[int, str] = {}  # rows often share one object (id: alive here)
+                rows = [_dump_json(row, table.json_at, dumped) for row in rows]
+            data = copy_text(rows, len(table.columns))
             self.connection.ensure_connection()
-            raw = self.connection.connection
             sql = f"COPY {quote(table.db_table)} ({columns}) FROM STDIN"
-            json_at = [
-                n for n, f in enumerate(table.model_fields) if f.get_internal_type() == "JSONField"
-            ]
-            with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in rows:
-                    if json_at:
-                        row = list(row)
-                        for n in json_at:
-                            row[n] = json.dumps(row[n], separators=(",", ":"))
-                    copy.write_row(row)
+            with self.connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write(data)
         else:
-            prep = [
-                (lambda v, f=f: f.get_db_prep_save(v, self.connection)) for f in table.model_fields
-            ]
+            connection = self.connection
+            prep = [f.get_db_prep_save for f in table.model_fields]
             marks = ", ".join(["%s"] * len(table.columns))
             sql = f"INSERT INTO {quote(table.db_table)} ({columns}) VALUES ({marks})"
-            prepared = [tuple(p(v) for p, v in zip(prep, row, strict=True)) for row in rows]
-            with self.connection.cursor() as cursor:
+            prepared = [
+                tuple(
+                    None if v is None or v == NULL else p(v, connection)
+                    for p, v in zip(prep, row, strict=True)
+                )
+                for row in rows
+            ]
+            with connection.cursor() as cursor:
                 for start in range(0, len(prepared), 5000):
                     cursor.executemany(sql, prepared[start : start + 5000])
         table.written += len(rows)
         return len(rows)
 
 
+def _dump_json(row: tuple, json_at: list[int], dumped: dict[int, str]) -> tuple:
+    row = list(row)
+    for n in json_at:
+        value = row[n]
+        if not isinstance(value, str):
+            row[n] = dumped.get(id(value))
+            if row[n] is None:
+                row[n] = dumped[id(value)] = json.dumps(
+                    value, separators=(",", ":"), ensure_ascii=False
+                )
+    return tuple(row)
+
+
 # --- the generation ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class GeneratedCustomer:
-    """What extensions get to see of a customer being generated."""
+    """What extensions get to see of a customer being generated (text form, see ``text``;
+    ``created_ms`` for arithmetic on time)."""
 
     index: int
-    id: int
-    uuid: uuid.UUID
+    id: str
+    uuid: str
     name: str
     first_name: str
     last_name: str
     email: str
     phone: str
     country: str
-    created_at: datetime
-    updated_at: datetime
+    created_ms: int
+    created_at: str
+    updated_at: str
     addresses: list[tuple] = field(default_factory=list)  # Address rows (ADDRESS_FIELDS)
 
 
@@ -333,10 +590,11 @@ class Extension:
 
     ``add_arguments(parser)`` (classmethod) adds the app's options to ``generate``;
     ``__init__(run)`` prepares (creates the few rows it needs through services) and declares
-    its tables with ``run.table(model, fields)``; ``customer(run, c, rng)`` adds rows for
-    one customer: ``rng`` is that customer's own generator (the customer's fields were drawn
-    from it first), and the choice must depend on nothing but ``c`` and ``rng`` (chunks are
-    made in any order, by several processes);
+    its tables with ``run.table(model, fields)``; ``customer(run, c)`` adds rows (text form,
+    see ``text``) for one customer: its random choices come from
+    ``run.rng_for(c.index, salt)`` with the extension's own ``salt`` (1-15), asked for only
+    when the extension acts on that customer, and must depend on nothing but ``c`` and that
+    generator (chunks are made in any order, by several processes);
     ``finish(run)`` runs once at the end; ``summary()`` returns ``{label: count}``.
     """
 
@@ -347,7 +605,7 @@ class Extension:
     def __init__(self, run: GenerationRun):
         self.run = run
 
-    def customer(self, run: GenerationRun, c: GeneratedCustomer, rng: random.Random) -> None:
+    def customer(self, run: GenerationRun, c: GeneratedCustomer) -> None:
         pass
 
     def finish(self, run: GenerationRun) -> None:
@@ -360,6 +618,12 @@ class Extension:
 _RUN: GenerationRun | None = None
 
 
+def _worker_init() -> None:
+    # Pool.terminate() stops its workers with SIGTERM: let it (the parent turns SIGTERM into
+    # an exception for itself, to put the dropped indexes and keys back).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _run_chunk(chunk: tuple[int, int]) -> tuple[int, dict[str, int]]:
     """In a forked worker: one chunk of the run being made (``_RUN``, inherited)."""
     offset, size = chunk
@@ -367,6 +631,10 @@ def _run_chunk(chunk: tuple[int, int]) -> tuple[int, dict[str, int]]:
         return size, _RUN.chunk(offset, size)
     finally:
         connections.close_all()
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def extension_classes() -> list[type[Extension]]:
@@ -394,23 +662,26 @@ class GenerationRun:
         self.options = options or {}
         self.chunk_size = max(1, chunk_size)
         #: runs of at least this many customers (and at least as many as the table holds)
-        #: drop the secondary, non-unique indexes of the tables they write (trigram GIN
-        #: indexes included) for the load and build them again at the end (PostgreSQL)
+        #: drop the secondary, non-unique indexes (trigram GIN indexes included) and, outside
+        #: a transaction, the foreign keys of the tables they write for the load and make
+        #: them again at the end (PostgreSQL)
         self.defer_indexes_from = defer_indexes_from
         self.index_seconds = 0.0
         self.writer = Writer(using)
         self.using = using
         digest = hashlib.sha256(f"{seed}:{tenant.slug}".encode()).digest()
         self._base_seed = int.from_bytes(digest[:8], "big") << 40
+        self._key = digest[8:]
         self.rng = random.Random()
         self.tables: list[Table] = []
+        self.tenant_id = text(tenant.pk)
         self.start = (
             Customer.objects.using(using)
             .filter(tenant=tenant, external_id__startswith=EXTERNAL_PREFIX)
             .count()
         )
         with transaction.atomic(using=using):
-            self.client_types = self._client_types()
+            self.client_types = [text(pk) for pk in self._client_types()]
             self.customers = self.table(Customer, CUSTOMER_FIELDS)
             self.addresses = self.table(Address, ADDRESS_FIELDS)
             self.tags = self.table(Customer.tags.through, ("customer_id", "clienttype_id"))
@@ -423,8 +694,16 @@ class GenerationRun:
         self.tables.append(table)
         return table
 
+    def bits(self, index: int) -> int:
+        """512 random bits for customer number ``index`` (a BLAKE2b digest of it, keyed with
+        the seed and the tenant): where its own fields come from."""
+        digest = hashlib.blake2b(index.to_bytes(8, "little"), digest_size=64, key=self._key)
+        return int.from_bytes(digest.digest(), "little")
+
     def rng_for(self, index: int, salt: int = 0) -> random.Random:
-        """The generator of customer number ``index`` (``salt`` > 0: another stream)."""
+        """The generator of customer number ``index`` for stream ``salt`` (each extension
+        has its own). Seeding a Mersenne Twister costs some microseconds: ask only for the
+        customers that need one."""
         self.rng.seed(self._base_seed + (index << 4) + salt)
         return self.rng
 
@@ -457,31 +736,43 @@ class GenerationRun:
             (offset, min(self.chunk_size, self.count - offset))
             for offset in range(0, self.count, self.chunk_size)
         ]
-        deferred = []
-        if self.count >= self.defer_indexes_from and self.count >= self.writer.estimated_rows(
-            Customer
-        ):
-            deferred = self.writer.deferred_indexes(sorted({t.db_table for t in self.tables}))
-            self.writer.drop_indexes(deferred)
+        writer = self.writer
+        indexes, foreign_keys = [], []
+        if self.count >= self.defer_indexes_from and self.count >= writer.estimated_rows(Customer):
+            tables = sorted({t.db_table for t in self.tables})
+            indexes = writer.deferred_indexes(tables)
+            if not writer.connection.in_atomic_block:
+                foreign_keys = writer.deferred_foreign_keys(tables)
+        previous = None
+        if (indexes or foreign_keys) and threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _terminated)
         try:
-            self._chunks(chunks, progress, workers)
-        except BaseException:
-            if deferred:
-                sys.stderr.write(
-                    "generate: interrupted; rebuilding the indexes dropped for the load"
-                    " (" + ", ".join(d[0] for d in deferred) + ")\n"
-                )
-            raise
+            try:
+                writer.drop_foreign_keys(foreign_keys)
+                writer.drop_indexes(indexes)
+                self._chunks(chunks, progress, workers)
+            except BaseException:
+                if indexes or foreign_keys:
+                    sys.stderr.write(
+                        "generate: interrupted; making the indexes and foreign keys dropped"
+                        " for the load again ("
+                        + ", ".join([i[0] for i in indexes] + [k[1] for k in foreign_keys])
+                        + ")\n"
+                    )
+                raise
+            finally:
+                if indexes or foreign_keys:
+                    started = time.perf_counter()
+                    writer.restore(indexes, foreign_keys, parallel=max(2, workers))
+                    self.index_seconds = time.perf_counter() - started
         finally:
-            if deferred:
-                started = time.perf_counter()
-                self.writer.create_indexes(deferred)
-                self.index_seconds = time.perf_counter() - started
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         with transaction.atomic(using=self.using):
             for extension in self.extensions:
                 extension.finish(self)
             for table in self.tables:
-                self.writer.write(table)
+                writer.write(table)
         return self.summary()
 
     def _chunks(self, chunks, progress, workers) -> None:
@@ -491,7 +782,7 @@ class GenerationRun:
             _RUN = self
             context = multiprocessing.get_context("fork")
             try:
-                with context.Pool(min(workers, len(chunks))) as pool:
+                with context.Pool(min(workers, len(chunks)), initializer=_worker_init) as pool:
                     for size, written in pool.imap_unordered(_run_chunk, chunks):
                         self._count(written)
                         if progress is not None:
@@ -510,8 +801,9 @@ class GenerationRun:
         with transaction.atomic(using=self.using):
             self.writer.tune()
             ids = self.writer.reserve_ids(Customer, size)
+            customer = self._customer
             for position, pk in enumerate(ids, start=offset):
-                self._customer(position, pk)
+                customer(position, pk)
             for table in self.tables:
                 self.writer.write(table)
         written = {t.db_table: t.written - before[t.db_table] for t in self.tables}
@@ -533,104 +825,147 @@ class GenerationRun:
             out.update(extension.summary())
         return out
 
-    def analyze(self) -> None:
+    def analyze(self, parallel: int = 2) -> None:
         """Refresh the planner's statistics (and, on PostgreSQL, the visibility map, which
-        index-only scans such as a store's COUNT need) for every table written."""
+        index-only scans such as a store's COUNT need) for every table written: ``VACUUM
+        (ANALYZE)`` of each, on ``parallel`` connections (``ANALYZE`` inside a transaction)."""
         connection = self.writer.connection
         quote = connection.ops.quote_name
         names = sorted({t.db_table for t in self.tables})
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                if connection.in_atomic_block:
+        if connection.vendor == "postgresql":
+            if connection.in_atomic_block:
+                with connection.cursor() as cursor:
                     cursor.execute("ANALYZE " + ", ".join(quote(n) for n in names))
-                else:
-                    cursor.execute("VACUUM (ANALYZE) " + ", ".join(quote(n) for n in names))
-            elif connection.vendor == "sqlite":
+            else:
+                # the largest first, so the two connections finish together
+                names.sort(key=lambda n: n != Customer._meta.db_table)
+                self.writer.run_jobs(
+                    [[f"VACUUM (ANALYZE) {quote(n)}"] for n in names], [], parallel
+                )
+        elif connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
 
     def _customer(self, position: int, pk: int) -> None:
+        """Customer number ``start + position`` (primary key ``pk``), its addresses and tags,
+        then the extensions' rows. Every choice is a digit of ``bits(index)`` in a mixed
+        radix (``divmod``): about 410 of its 512 bits are used at most."""
         index = self.start + position
-        rng = self.rng_for(index)
-        r = rng.random
-        bits = rng.getrandbits
-        created_ms = BASE_MS + index * SPACING_S * 1000 + int(r() * SPACING_S * 1000)
-        created = ms_time(created_ms)
-        updated = ms_time(created_ms + int(r() * 90 * 24 * 3600) * 1000)
-        first, first_slug = FIRST[int(r() * len(FIRST))]
-        preposition, last, last_slug, full_tail = LAST[int(r() * len(LAST))]
-        full = f"{first} {full_tail}"
-        source = SOURCE_CHOICES[int(r() * len(SOURCE_CHOICES))]
+        h = self.bits(index)
+        pk_text = str(pk)
+        uuid_bits = h & MASK74
+        h >>= 74
+        h, jitter = divmod(h, SPACING_S * 1000)
+        created_ms = BASE_MS + index * SPACING_S * 1000 + jitter
+        created = ts(created_ms)
+        h, later = divmod(h, UPDATE_SPAN_S)
+        updated = ts(created_ms + later * 1000)
+        h, n = divmod(h, len(NAMES))
+        first, first_slug, preposition, last, full, local_part = NAMES[n]
+        h, n = divmod(h, len(SOURCE_CHOICES))
+        source = SOURCE_CHOICES[n]
         local_name = ""
-        roll = r()
-        if roll < 0.05:
-            local_name = f"{first}'s {SHOP_WORDS[int(r() * len(SHOP_WORDS))]}"
-        elif roll < 0.10:
+        h, n = divmod(h, 20)
+        if n == 0:  # 5 %
+            h, n = divmod(h, len(SHOP_WORDS))
+            local_name = f"{first}'s {SHOP_WORDS[n]}"
+        elif n == 1:  # 5 %
             local_name = first
-        email = ""
-        if source != "DISCORD" or r() < 0.6:
-            email = f"{first_slug}.{last_slug}{index}@{DOMAINS[int(r() * len(DOMAINS))]}"
-        discord_id = discord_username = discord_display = ""
-        if source == "DISCORD":
+        email = discord_id = discord_username = discord_display = ""
+        discord = source == "DISCORD"
+        if discord:
+            h, n = divmod(h, 10)
+        if not discord or n < 6:
+            h, n = divmod(h, len(DOMAINS))
+            email = f"{local_part}{index}@{DOMAINS[n]}"
+        if discord:
             discord_id = str(((created_ms - DISCORD_EPOCH_MS) << 22) | (1 << 17) | (index & 0xFFF))
-            word = GAMER_WORDS[int(r() * len(GAMER_WORDS))]
-            discord_username = f"{word}_{first_slug}{index % 10_000}"
-            discord_display = first if r() < 0.5 else f"{first} {last[0]}."
-        phone = f"06{bits(26) % 10**8:08d}" if r() < 0.7 else ""
-        credit = Decimal(int(r() * 50_000)) / 100 if r() < 0.2 else ZERO
-        country, cities = PLACES[int(r() * len(PLACES))]
+            h, n = divmod(h, len(GAMER_WORDS))
+            discord_username = f"{GAMER_WORDS[n]}_{first_slug}{index % 10_000}"
+            h, n = divmod(h, 2)
+            discord_display = first if n else f"{first} {last[0]}."
+        phone = ""
+        h, n = divmod(h, 10)
+        if n < 7:
+            h, n = divmod(h, 10**8)
+            phone = f"06{n:08d}"
+        credit = "0"
+        h, n = divmod(h, 5)
+        if n == 0:  # 20 %
+            h, n = divmod(h, 50_000)
+            credit = money(n)
+        h, n = divmod(h, len(PLACE_CODES))
+        country, cities = PLACE_CODES[n]
         c = GeneratedCustomer(
-            index=index,
-            id=pk,
-            uuid=uuid7_from(created_ms, bits(74)),
-            name=full,
-            first_name=first,
-            last_name=last,
-            email=email,
-            phone=phone,
-            country=country,
-            created_at=created,
-            updated_at=updated,
+            index,
+            pk_text,
+            uuid7_text(created_ms, uuid_bits),
+            full,
+            first,
+            last,
+            email,
+            phone,
+            country,
+            created_ms,
+            created,
+            updated,
         )
-        default_address = None
-        if r() < 0.7:
-            for key in ("home", "work") if r() < 0.15 else ("home",):
-                city, state, pattern = cities[int(r() * len(cities))]
-                number = str(1 + int(r() * 399))
+        default_address = NULL
+        h, n = divmod(h, 10)
+        if n < 7:
+            h, n = divmod(h, 20)
+            add = self.addresses.add
+            for key in ("home", "work") if n < 3 else ("home",):
+                address_bits = h & MASK74
+                h >>= 74
+                h, n = divmod(h, len(cities))
+                city, state, codes = cities[n]
+                h, n = divmod(h, len(HOUSE_NUMBERS))
+                number = HOUSE_NUMBERS[n]
+                h, n = divmod(h, len(STREETS))
+                street = STREETS[n]
+                h, n = divmod(h, 100)
                 address = (
-                    uuid7_from(created_ms, bits(74)),
-                    pk,
+                    uuid7_text(created_ms, address_bits),
+                    pk_text,
                     key,
                     full,
-                    f"{STREETS[int(r() * len(STREETS))]} {number}",
+                    f"{street} {number}",
                     "",
                     number,
                     city,
                     state,
-                    postal_code(rng, pattern),
+                    codes[n],
                     country,
                     phone,
                     created,
                     created,
                 )
                 c.addresses.append(address)
-                self.addresses.add(*address)
+                add(*address)
             default_address = c.addresses[0][0]
-        roll = r()
-        if roll < 0.4:
+        h, n = divmod(h, 100)
+        if n < 40:
             types = self.client_types
-            first_tag = int(r() * len(types))
-            self.tags.add(pk, types[first_tag])
-            if roll < 0.13:
-                self.tags.add(pk, types[(first_tag + 1 + int(r() * (len(types) - 1))) % len(types)])
+            tags = self.tags
+            second = n < 13
+            h, n = divmod(h, len(types))
+            tags.add(pk_text, types[n])
+            if second:
+                h, m = divmod(h, len(types) - 1)
+                tags.add(pk_text, types[(n + 1 + m) % len(types)])
+        h, n = divmod(h, len(SALUTATIONS))
+        salutation = SALUTATIONS[n]
+        h, n = divmod(h, 20)
         self.customers.add(
-            pk,
+            pk_text,
             c.uuid,
-            self.tenant.pk,
+            self.tenant_id,
             full,
             local_name,
             first,
             last,
-            SALUTATIONS[int(r() * len(SALUTATIONS))],
+            salutation,
             preposition,
             email,
             phone,
@@ -638,15 +973,14 @@ class GenerationRun:
             discord_username,
             discord_display,
             source,
-            None,
+            NULL,
             "",
             f"{EXTERNAL_PREFIX}{index:08d}",
             credit,
             default_address,
-            r() >= 0.05,
+            "t" if n else "f",  # 95 % active
             created,
             updated,
         )
-        # The extensions draw from the same generator, after the customer, in a fixed order.
         for extension in self.extensions:
-            extension.customer(self, c, rng)
+            extension.customer(self, c)

@@ -2,14 +2,13 @@
 
 Links an evenly spread share of the generated customers to one store of the tenant (created,
 with its representing customer, through ``store_create`` when missing); about a third of the
-links carry the store's default price list.
+links carry the store's default price list. The link's random choices come from the
+customer's own stream ``SALT``, made only for the linked customers.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from customers.generate import Extension, seeded_uuid
+from customers.generate import NULL, Extension, text, ts, uuid7_text
 from pricelists.models import PriceList
 from pricelists.services import price_list_create
 from stores.models import CustomerStore, Store
@@ -17,6 +16,8 @@ from stores.services import store_create
 
 DEFAULT_STORE = "Generated store"
 PRICE_LIST = "Generated retail"
+#: this extension's random stream of a customer (see ``GenerationRun.rng_for``)
+SALT = 1
 
 
 class StoreLinks(Extension):
@@ -52,18 +53,20 @@ class StoreLinks(Extension):
         price_list = PriceList.objects.filter(
             tenant=tenant, name=PRICE_LIST, is_active=True
         ).first() or price_list_create(tenant=tenant, name=PRICE_LIST)
-        self.price_list_id = price_list.pk
+        self.store_id = text(self.store.pk)
+        self.price_list_id = text(price_list.pk)
 
-    def customer(self, run, c, rng):
+    def customer(self, run, c):
         if not run.portion(c.index - run.start, self.total):
             return
-        linked_at = c.created_at + timedelta(seconds=rng.randrange(1, 3600))
+        rng = run.rng_for(c.index, SALT)
+        linked_ms = c.created_ms + 1000 * (1 + int(rng.random() * 3599))
         self.links.add(
-            seeded_uuid(rng, linked_at),
+            uuid7_text(linked_ms, rng.getrandbits(74)),
             c.id,
-            self.store.pk,
-            self.price_list_id if rng.random() < 0.33 else None,
-            linked_at,
+            self.store_id,
+            self.price_list_id if rng.random() < 0.33 else NULL,
+            ts(linked_ms),
         )
 
     def summary(self):

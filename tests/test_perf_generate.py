@@ -5,6 +5,8 @@ constraint, and fast on a small N."""
 from __future__ import annotations
 
 import io
+import os
+import signal
 import time
 
 import pytest
@@ -14,7 +16,7 @@ from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 
 from b2b.models import Account, Contact, OrderLine, SalesOrder
-from customers.generate import GenerationRun
+from customers.generate import NULL, Extension, GenerationRun, copy_text, money, text, ts
 from customers.models import Address, Customer
 from stores.models import CustomerStore, Store
 from tenants.models import Tenant
@@ -235,21 +237,52 @@ def _delete_generated(tenant) -> None:
     customers.delete()
 
 
+WRITTEN = (
+    "customers_customer",
+    "customers_address",
+    "customers_customer_tags",
+    "stores_customerstore",
+    "b2b_account",
+    "b2b_contact",
+    "b2b_salesorder",
+    "b2b_orderline",
+)
+
+
+def schema() -> dict:
+    """Every index (with its statistics targets) and every constraint (with its definition
+    and whether it is validated) of the tables the generator writes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid),"
+            " ARRAY(SELECT ARRAY[a.attnum::int, a.attstattarget::int] FROM pg_attribute a"
+            "  WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0 ORDER BY a.attnum)"
+            " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(%s)",
+            [list(WRITTEN)],
+        )
+        indexes = sorted((name, definition, str(stats)) for name, definition, stats in cursor)
+        cursor.execute(
+            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid),"
+            " c.convalidated, c.condeferrable, c.condeferred"
+            " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+            " WHERE t.relname = ANY(%s)",
+            [list(WRITTEN)],
+        )
+        constraints = sorted(cursor.fetchall())
+    return {"indexes": indexes, "constraints": constraints}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_parallel_workers_and_deferred_indexes_on_postgres(postgres_only):
     """Forked workers write chunks in any order, yet make the same rows as one process; the
-    indexes dropped for a large load are all back afterwards."""
-
-    def indexes():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename IN"
-                " ('customers_customer', 'customers_address', 'b2b_salesorder')"
-            )
-            return sorted(row[0] for row in cursor.fetchall())
-
-    before = indexes()
-    assert "customer_name_trgm" in before and "customer_email_upper" in before
+    indexes and foreign keys dropped for a large load are all back afterwards, exactly as
+    they were (definitions, statistics targets, validated)."""
+    before = schema()
+    names = [row[0] for row in before["indexes"]]
+    assert "customer_name_trgm" in names and "customer_email_upper" in names
+    foreign_keys = [row for row in before["constraints"] if row[2] == "f"]
+    assert len(foreign_keys) >= 15 and all(row[4] and row[5] and row[6] for row in foreign_keys)
     tenant = TenantFactory(slug="gen-par")
     options = {"orders": 1, "b2b": 10, "store_links": 20}
     GenerationRun(tenant=tenant, count=90, seed=5, chunk_size=20, options=options).run()
@@ -259,9 +292,18 @@ def test_parallel_workers_and_deferred_indexes_on_postgres(postgres_only):
         tenant=tenant, count=90, seed=5, chunk_size=20, options=options, defer_indexes_from=50
     )
     assert run.start == 0
+    dropped = []
+    original = run.writer.drop_foreign_keys
+
+    def drop_foreign_keys(keys):
+        dropped.extend(keys)
+        original(keys)
+
+    run.writer.drop_foreign_keys = drop_foreign_keys
     run.run(workers=2)
+    assert {key[1] for key in dropped} == {row[1] for row in foreign_keys}
     assert run.index_seconds > 0
-    assert indexes() == before
+    assert schema() == before
     with connection.cursor() as cursor:  # the rebuilt index kept its statistics target
         cursor.execute(
             "SELECT attstattarget FROM pg_attribute"
@@ -269,3 +311,88 @@ def test_parallel_workers_and_deferred_indexes_on_postgres(postgres_only):
         )
         assert cursor.fetchone()[0] == 1000
     assert fingerprint(tenant) == sequential
+
+
+class Interrupt(Extension):
+    """Stops the run at customer ``AT`` (after some chunks were committed)."""
+
+    AT = 70
+    how = "exception"
+
+    def customer(self, run, c):
+        if c.index - run.start == self.AT:
+            if self.how == "sigterm":
+                os.kill(os.getpid(), signal.SIGTERM)
+            raise KeyboardInterrupt
+
+
+class SigtermInterrupt(Interrupt):
+    how = "sigterm"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "extension,error", [(Interrupt, KeyboardInterrupt), (SigtermInterrupt, SystemExit)]
+)
+def test_interrupted_deferred_load_restores_indexes_and_foreign_keys(
+    postgres_only, extension, error
+):
+    """Ctrl-C (or SIGTERM) in the middle of a deferred load: the chunks committed so far stay,
+    and the indexes and foreign keys are made again, validated, exactly as before."""
+    before = schema()
+    tenant = TenantFactory(slug="gen-int")
+    run = GenerationRun(
+        tenant=tenant,
+        count=100,
+        seed=3,
+        chunk_size=20,
+        defer_indexes_from=50,
+        extensions=[extension],
+    )
+    with pytest.raises(error):
+        run.run()
+    assert schema() == before
+    assert Customer.objects.filter(tenant=tenant).count() == 60  # three chunks of 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_validation_leaves_the_foreign_key_not_valid_and_raises(postgres_only):
+    """A foreign key that no longer holds after the load is still made again (NOT VALID:
+    enforced for new rows) and the run says so."""
+    tenant = TenantFactory(slug="gen-bad")
+    run = GenerationRun(tenant=tenant, count=60, seed=3, chunk_size=20, defer_indexes_from=50)
+    original = run._chunks
+
+    def chunks(*args):
+        original(*args)
+        with connection.cursor() as cursor:  # a row the foreign key would have refused
+            cursor.execute(
+                "UPDATE customers_address SET customer_id = -1 WHERE id IN"
+                " (SELECT default_address_id FROM customers_customer"
+                "  WHERE default_address_id IS NOT NULL LIMIT 1)"
+            )
+
+    run._chunks = chunks
+    with pytest.raises(Exception, match="customer_id"):
+        run.run()
+    name = "customers_address_customer_id_f042422e_fk_customers_customer_id"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT convalidated FROM pg_constraint WHERE conname = %s", [name])
+        assert cursor.fetchone() == (False,)
+        cursor.execute(  # put the row right; then the key validates
+            "UPDATE customers_address a SET customer_id = c.id FROM customers_customer c"
+            " WHERE a.customer_id = -1 AND c.default_address_id = a.id"
+        )
+        cursor.execute(f"ALTER TABLE customers_address VALIDATE CONSTRAINT {name}")
+
+
+def test_rows_are_text_in_copy_form():
+    assert ts(1_704_067_200_000 + 86_400_000 + 3_723_004) == "2024-01-02 01:02:03.004+00"
+    assert money(1250) == "12.50" and money(7) == "0.07" and money(0) == "0.00"
+    assert text(None) == NULL and text(True) == "t" and text(False) == "f"
+    assert text({"a": 1}) == {"a": 1}
+    rows = [("1", "plain", NULL), ("2", "ü and ' quotes", "x")]
+    assert copy_text(rows, 3) == "1\tplain\t\\N\n2\tü and ' quotes\tx\n"
+    # values that need escaping, or are not text yet, take the value-by-value path
+    odd = [("1", "tab\there", "new\nline"), ("2", "back\\slash", 5), ("3", "cr\r", NULL)]
+    assert copy_text(odd, 3) == ("1\ttab\\there\tnew\\nline\n2\tback\\\\slash\t5\n3\tcr\\r\t\\N\n")
