@@ -206,14 +206,11 @@ def money(cents: int) -> str:
 def uuid7_text(ms: int, rand74: int) -> str:
     """A UUIDv7 (RFC 9562) in text form (32 hex digits): ``ms`` since the epoch, then 74
     given random bits."""
-    value = (
-        ((ms & 0xFFFF_FFFF_FFFF) << 80)
-        | (0x7 << 76)
-        | ((rand74 >> 62) << 64)
-        | (0b10 << 62)
-        | (rand74 & ((1 << 62) - 1))
-    )
-    return f"{value:032x}"
+    return f"{(ms << 80) | _UUID7 | ((rand74 >> 62) << 64) | (rand74 & _LOW62):032x}"
+
+
+_UUID7 = (0x7 << 76) | (0b10 << 62)  # version 7, variant 0b10
+_LOW62 = (1 << 62) - 1
 
 
 def text(value) -> str | object:
@@ -591,10 +588,11 @@ class Extension:
     ``add_arguments(parser)`` (classmethod) adds the app's options to ``generate``;
     ``__init__(run)`` prepares (creates the few rows it needs through services) and declares
     its tables with ``run.table(model, fields)``; ``customer(run, c)`` adds rows (text form,
-    see ``text``) for one customer: its random choices come from
-    ``run.rng_for(c.index, salt)`` with the extension's own ``salt`` (1-15), asked for only
-    when the extension acts on that customer, and must depend on nothing but ``c`` and that
-    generator (chunks are made in any order, by several processes);
+    see ``text``) for one customer: its random choices come from the customer's stream with
+    the extension's own ``salt`` (1-15), ``run.bits(c.index, salt)`` for a few of them or
+    ``run.rng_for(c.index, salt)`` for many, asked for only when the extension acts on that
+    customer, and must depend on nothing but ``c`` and that stream (chunks are made in any
+    order, by several processes);
     ``finish(run)`` runs once at the end; ``summary()`` returns ``{label: count}``.
     """
 
@@ -685,6 +683,8 @@ class GenerationRun:
             self.customers = self.table(Customer, CUSTOMER_FIELDS)
             self.addresses = self.table(Address, ADDRESS_FIELDS)
             self.tags = self.table(Customer.tags.through, ("customer_id", "clienttype_id"))
+            # _customer appends complete rows to these two
+            assert not self.customers.defaults and not self.addresses.defaults
             classes = extensions if extensions is not None else extension_classes()
             self.extensions = [cls(self) for cls in classes]
 
@@ -694,10 +694,14 @@ class GenerationRun:
         self.tables.append(table)
         return table
 
-    def bits(self, index: int) -> int:
-        """512 random bits for customer number ``index`` (a BLAKE2b digest of it, keyed with
-        the seed and the tenant): where its own fields come from."""
-        digest = hashlib.blake2b(index.to_bytes(8, "little"), digest_size=64, key=self._key)
+    def bits(self, index: int, salt: int = 0) -> int:
+        """512 random bits of customer number ``index`` for stream ``salt`` (a BLAKE2b
+        digest of both, keyed with the seed and the tenant): stream 0 makes the customer's
+        own fields, addresses and tags; an extension that needs a few choices can use its
+        own stream (about 1 µs, against several for seeding ``rng_for``'s generator)."""
+        digest = hashlib.blake2b(
+            (index << 4 | salt).to_bytes(9, "little"), digest_size=64, key=self._key
+        )
         return int.from_bytes(digest.digest(), "little")
 
     def rng_for(self, index: int, salt: int = 0) -> random.Random:
@@ -914,7 +918,7 @@ class GenerationRun:
         h, n = divmod(h, 10)
         if n < 7:
             h, n = divmod(h, 20)
-            add = self.addresses.add
+            add = self.addresses.rows.append  # complete rows: no defaults to add
             for key in ("home", "work") if n < 3 else ("home",):
                 address_bits = h & MASK74
                 h >>= 74
@@ -942,7 +946,7 @@ class GenerationRun:
                     created,
                 )
                 c.addresses.append(address)
-                add(*address)
+                add(address)
             default_address = c.addresses[0][0]
         h, n = divmod(h, 100)
         if n < 40:
@@ -957,30 +961,32 @@ class GenerationRun:
         h, n = divmod(h, len(SALUTATIONS))
         salutation = SALUTATIONS[n]
         h, n = divmod(h, 20)
-        self.customers.add(
-            pk_text,
-            c.uuid,
-            self.tenant_id,
-            full,
-            local_name,
-            first,
-            last,
-            salutation,
-            preposition,
-            email,
-            phone,
-            discord_id,
-            discord_username,
-            discord_display,
-            source,
-            NULL,
-            "",
-            f"{EXTERNAL_PREFIX}{index:08d}",
-            credit,
-            default_address,
-            "t" if n else "f",  # 95 % active
-            created,
-            updated,
+        self.customers.rows.append(
+            (
+                pk_text,
+                c.uuid,
+                self.tenant_id,
+                full,
+                local_name,
+                first,
+                last,
+                salutation,
+                preposition,
+                email,
+                phone,
+                discord_id,
+                discord_username,
+                discord_display,
+                source,
+                NULL,
+                "",
+                f"{EXTERNAL_PREFIX}{index:08d}",
+                credit,
+                default_address,
+                "t" if n else "f",  # 95 % active
+                created,
+                updated,
+            )
         )
         for extension in self.extensions:
             extension.customer(self, c)

@@ -8,7 +8,7 @@ customer's own stream ``SALT``, made only for the linked customers.
 
 from __future__ import annotations
 
-from customers.generate import NULL, Extension, text, ts, uuid7_text
+from customers.generate import MASK74, NULL, Extension, text, ts, uuid7_text
 from pricelists.models import PriceList
 from pricelists.services import price_list_create
 from stores.models import CustomerStore, Store
@@ -59,13 +59,16 @@ class StoreLinks(Extension):
     def customer(self, run, c):
         if not run.portion(c.index - run.start, self.total):
             return
-        rng = run.rng_for(c.index, SALT)
-        linked_ms = c.created_ms + 1000 * (1 + int(rng.random() * 3599))
+        h = run.bits(c.index, SALT)
+        uuid_bits = h & MASK74
+        h, later = divmod(h >> 74, 3599)
+        h, price_list = divmod(h, 100)
+        linked_ms = c.created_ms + 1000 * (1 + later)  # 1 s to 1 h after the customer
         self.links.add(
-            uuid7_text(linked_ms, rng.getrandbits(74)),
+            uuid7_text(linked_ms, uuid_bits),
             c.id,
             self.store_id,
-            self.price_list_id if rng.random() < 0.33 else NULL,
+            self.price_list_id if price_list < 33 else NULL,
             ts(linked_ms),
         )
 
