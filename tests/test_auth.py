@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -61,6 +63,45 @@ def test_expired_token_is_401(world):
     instance, token = AuthToken.objects.create(user=world.agent, expiry=timedelta(seconds=1))
     AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timedelta(seconds=1))
     assert bearer_client(token).get("/api/auth/me").status_code == 401
+    assert not AuthToken.objects.filter(pk=instance.pk).exists()
+
+
+def _expired_tokens(user, n: int) -> None:
+    for _ in range(n):
+        instance, _ = AuthToken.objects.create(user=user, expiry=timedelta(hours=1))
+        AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timedelta(1))
+
+
+def test_authentication_reads_only_the_token_it_is_given(world):
+    """One query (token and user) whatever the number of the user's other tokens, live or
+    expired: knox's per-request sweep of every token of the user is not run."""
+    _, token = AuthToken.objects.create(user=world.agent)
+    client = bearer_client(token)
+    client.get("/api/auth/me")  # warm-up
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/auth/me").status_code == 200
+    _expired_tokens(world.agent, 30)
+    for _ in range(30):
+        AuthToken.objects.create(user=world.agent)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/api/auth/me").status_code == 200
+    assert len(many) == len(one)
+    assert sum("knox_authtoken" in q["sql"] for q in many.captured_queries) == 1
+
+
+def test_issuing_a_token_deletes_only_the_users_expired_tokens(world, password):
+    _expired_tokens(world.viewer, 3)
+    _expired_tokens(world.agent, 2)
+    live, _ = AuthToken.objects.create(user=world.viewer)
+    response = HubClient().post(
+        "/api/auth/token", {"username": "acme-viewer", "password": password}, format="json"
+    )
+    assert response.status_code == 201
+    viewer_tokens = AuthToken.objects.filter(user=world.viewer)
+    assert viewer_tokens.count() == 2  # the live one and the new one
+    assert viewer_tokens.filter(pk=live.pk).exists()
+    assert not viewer_tokens.filter(expiry__lt=timezone.now()).exists()
+    assert AuthToken.objects.filter(user=world.agent, expiry__lt=timezone.now()).count() == 2
 
 
 @pytest.mark.parametrize("form", ["bearer", "bare", "basic"])

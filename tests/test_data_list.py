@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/data/customer"
 ACME = {"x-tenant-id": "acme"}
-# knox token (+ user) and knox's expired-token sweep, tenant, membership
-ACCESS_QUERIES = 4
+# knox token (+ user), tenant, membership
+ACCESS_QUERIES = 3
 
 
 def tenant_ids(world):

@@ -185,5 +185,5 @@ def test_auth_query_counts(world, django_assert_num_queries):
     with django_assert_num_queries(3):  # key, tenant, client types
         assert client.get(f"{BASE}/export/clienttypes").status_code == 200
     user_client = bearer_client(world.agent)
-    with django_assert_num_queries(5):  # token, user, tenant, membership, client types
+    with django_assert_num_queries(4):  # token (with its user), tenant, membership, types
         assert user_client.get(f"{BASE}/export/clienttypes").status_code == 200
