@@ -87,22 +87,37 @@ def store_list(request, arg):
     limit = _int(request, "limit", 10, 1, 100)
     page = _int(request, "page", 1, 1, 10**9)
     search = request.query_params.get("search")
-    where, params = "cs.store_id = %s", [store.pk]
-    count = "SELECT COUNT(*) FROM stores_customerstore cs WHERE cs.store_id = %s"
+    # The page's customers are found in the (store, customer_created_at, customer) index
+    # first and only they are joined (a deferred join); a search's matches are found once
+    # (materialized), then counted and sorted.
     if search:
-        where += " AND (UPPER(c.name) LIKE UPPER(%s) OR UPPER(c.local_name) LIKE UPPER(%s))"
         like = f"%{search}%"
-        params += [like, like]
-        count = (
-            "SELECT COUNT(*) FROM stores_customerstore cs JOIN customers_customer c"
-            f" ON c.id = cs.customer_id WHERE {where}"
+        matches = (
+            "SELECT cs.customer_id, cs.customer_created_at FROM stores_customerstore cs"
+            " JOIN customers_customer c ON c.id = cs.customer_id WHERE cs.store_id = %s AND"
+            " (UPPER(c.name) LIKE UPPER(%s) OR UPPER(c.local_name) LIKE UPPER(%s))"
         )
+        sql = (
+            f"WITH m AS MATERIALIZED ({matches}), p AS (SELECT customer_id FROM m"
+            " ORDER BY customer_created_at DESC, customer_id DESC LIMIT %s OFFSET %s)"
+        )
+        params = [store.pk, like, like, limit, (page - 1) * limit]
+        total = "(SELECT COUNT(*) FROM m)"
+    else:
+        sql = (
+            "WITH p AS (SELECT customer_id FROM stores_customerstore WHERE store_id = %s"
+            " ORDER BY customer_created_at DESC, customer_id DESC LIMIT %s OFFSET %s)"
+        )
+        params = [store.pk, limit, (page - 1) * limit]
+        total = "(SELECT COUNT(*) FROM stores_customerstore WHERE store_id = %s)"
+        params.append(store.pk)
     rows = _rows(
-        f"SELECT c.uuid, c.name, c.local_name, cs.price_list_id, c.user_id, c.is_active,"
-        f" c.created_at, c.updated_at, ({count}) AS total"
-        f" FROM stores_customerstore cs JOIN customers_customer c ON c.id = cs.customer_id"
-        f" WHERE {where} ORDER BY c.created_at DESC, c.id DESC LIMIT %s OFFSET %s",
-        [*params, *params, limit, (page - 1) * limit],
+        f"{sql} SELECT {total} AS total, c.uuid, c.name, c.local_name, cs.price_list_id,"
+        " c.user_id, c.is_active, c.created_at, c.updated_at FROM p"
+        " JOIN stores_customerstore cs ON cs.customer_id = p.customer_id AND cs.store_id = %s"
+        " JOIN customers_customer c ON c.id = cs.customer_id"
+        " ORDER BY cs.customer_created_at DESC, cs.customer_id DESC",
+        [*params, store.pk],
     )
     total = rows[0].pop("total") if rows else 0
     for row in rows[1:]:
@@ -182,12 +197,16 @@ def b2b_search(request, arg):
     page = _int(request, "page", 1, 1, 10**9)
     search = request.query_params.get("search", "")
     like = f"%{search}%"
-    where = "c.tenant_id = %s AND (UPPER(c.name) LIKE UPPER(%s) OR UPPER(c.email) LIKE UPPER(%s))"
+    # The matches are found once (materialized), counted and sorted; only the page's
+    # customers are read with their account, addresses and figures.
     rows = _rows(
-        f"SELECT {B2B_COLUMNS}, (SELECT COUNT(*) FROM customers_customer c WHERE {where})"
-        f" AS total FROM customers_customer c {B2B_JOINS} WHERE {where}"
-        " ORDER BY c.created_at DESC, c.id DESC LIMIT %s OFFSET %s",
-        [tenant.pk, like, like, tenant.pk, like, like, limit, (page - 1) * limit],
+        "WITH m AS MATERIALIZED (SELECT id, created_at FROM customers_customer WHERE"
+        " tenant_id = %s AND (UPPER(name) LIKE UPPER(%s) OR UPPER(email) LIKE UPPER(%s))),"
+        " p AS (SELECT id FROM m ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s)"
+        f" SELECT {B2B_COLUMNS}, (SELECT COUNT(*) FROM m) AS total FROM p"
+        f" JOIN customers_customer c ON c.id = p.id {B2B_JOINS}"
+        " ORDER BY c.created_at DESC, c.id DESC",
+        [tenant.pk, like, like, limit, (page - 1) * limit],
     )
     total = rows[0]["total"] if rows else 0
     return _json({"data": rows, "meta": {"total": total, "page": page, "limit": limit}})

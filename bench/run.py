@@ -202,12 +202,15 @@ def relink(store_id: str, uuids: list[str]) -> None:
     from tenants.ids import uuid7
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM customers_customer WHERE uuid = ANY(%s::uuid[])", [uuids])
-        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT id, created_at FROM customers_customer WHERE uuid = ANY(%s::uuid[])", [uuids]
+        )
+        rows = cursor.fetchall()
         cursor.executemany(
-            "INSERT INTO stores_customerstore (id, customer_id, store_id, created_at)"
-            " VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
-            [(uuid7(), pk, store_id) for pk in ids],
+            "INSERT INTO stores_customerstore"
+            " (id, customer_id, store_id, created_at, customer_created_at)"
+            " VALUES (%s, %s, %s, now(), %s) ON CONFLICT DO NOTHING",
+            [(uuid7(), pk, store_id, created) for pk, created in rows],
         )
 
 

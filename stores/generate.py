@@ -41,7 +41,8 @@ class StoreLinks(Extension):
         self.total = run.count // 5 if wanted is None else max(0, wanted)
         self.store = None
         self.links = run.table(
-            CustomerStore, ("id", "customer_id", "store_id", "price_list_id", "created_at")
+            CustomerStore,
+            ("id", "customer_id", "store_id", "price_list_id", "created_at", "customer_created_at"),
         )
         if not self.total:
             return
@@ -70,6 +71,7 @@ class StoreLinks(Extension):
             self.store_id,
             self.price_list_id if price_list < 33 else NULL,
             ts(linked_ms),
+            c.created_at,
         )
 
     def summary(self):

@@ -59,6 +59,14 @@ class CustomerStore(models.Model):
         related_name="customer_links",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    customer_created_at = models.DateTimeField(
+        editable=False,
+        help_text=(
+            "A copy of the customer's creation time (which never changes): the store's "
+            "customer list is ordered by it, newest first, and the index on (store, "
+            "customer_created_at, customer) serves any page of that list from the index."
+        ),
+    )
 
     history = tracked()
 
@@ -69,8 +77,16 @@ class CustomerStore(models.Model):
             models.UniqueConstraint(fields=["customer", "store"], name="customerstore_unique"),
         ]
         indexes = [
-            models.Index(fields=["store", "customer"], name="customerstore_store_customer"),
+            models.Index(
+                fields=["store", "customer_created_at", "customer"],
+                name="customerstore_store_created",
+            ),
         ]
 
     def __str__(self):
         return f"{self.customer} in {self.store}"
+
+    def save(self, *args, **kwargs):
+        if self.customer_created_at is None and self.customer_id is not None:
+            self.customer_created_at = self.customer.created_at
+        super().save(*args, **kwargs)

@@ -84,10 +84,12 @@ def store_customers(
     if sort == "name":
         qs = qs.annotate(sort_key=Lower(_shown_name()))
         key = "sort_key"
+    elif sort == "created_at":
+        key = "customer_created_at"  # the link's copy: served by the index, any page
     else:
         key = f"customer__{sort}"
     prefix = "-" if descending else ""
-    return qs.order_by(f"{prefix}{key}", f"{prefix}customer__id")
+    return qs.order_by(f"{prefix}{key}", f"{prefix}customer_id")
 
 
 def customer_link_get(*, store: Store, customer_id) -> CustomerStore:

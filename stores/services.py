@@ -35,7 +35,9 @@ def customer_store_link(*, customer, store: Store, price_list=None) -> CustomerS
     if price_list is not None and price_list.tenant_id != store.tenant_id:
         raise ValueError("The price list belongs to another tenant.")
     link, created = CustomerStore.objects.get_or_create(
-        customer=customer, store=store, defaults={"price_list": price_list}
+        customer=customer,
+        store=store,
+        defaults={"price_list": price_list, "customer_created_at": customer.created_at},
     )
     if not created and price_list is not None and link.price_list_id != price_list.pk:
         link.price_list = price_list

@@ -26,6 +26,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from tenants import paging
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.authentication import BearerAuthentication
 
@@ -177,16 +178,17 @@ class BlankAsNullCharField(serializers.CharField):
 # --- pagination -------------------------------------------------------------------------------
 
 
-def paginate(queryset, *, page: int, limit: int) -> tuple[list, dict]:
-    """One COUNT and (unless the page is past the end) one page query.
+def paginate(queryset, *, page: int, limit: int, selective: bool) -> tuple[list, dict]:
+    """One page of a store's customer links and the seed's pagination (two queries; see
+    ``tenants.paging.page``: ``selective`` when a search filter is applied).
 
     ``totalPages`` is ``ceil(total / limit)`` (0 when there is nothing); a page beyond the
     last is not an error: it has no ``data``, ``hasNext`` false and ``hasPrev`` true.
     """
-    total = queryset.count()
+    items, total = paging.page(
+        queryset, key="customer_id", offset=(page - 1) * limit, limit=limit, selective=selective
+    )
     total_pages = math.ceil(total / limit)
-    offset = (page - 1) * limit
-    items = list(queryset[offset : offset + limit]) if offset < total else []
     return items, {
         "page": page,
         "limit": limit,

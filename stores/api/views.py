@@ -75,7 +75,12 @@ class StoreCustomersView(StoreView):
             sort=SORT_FIELDS[query["sortBy"]],
             descending=query["sortOrder"] == "desc",
         )
-        items, pagination = paginate(links, page=query["page"], limit=query["limit"])
+        items, pagination = paginate(
+            links,
+            page=query["page"],
+            limit=query["limit"],
+            selective=bool(query.get("search") or query.get("name")),
+        )
         return Response(StoreCustomerPageSerializer({"data": items, "pagination": pagination}).data)
 
     @extend_schema(
