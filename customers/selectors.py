@@ -24,24 +24,34 @@ def customer_get(*, tenant, customer_id) -> Customer:
     return customer
 
 
-def customer_get_by_pk(*, tenant, pk) -> Customer:
-    """By integer id (the peppered ``customerId``)."""
+def customer_get_by_pk(*, tenant, pk, with_default_address: bool = False) -> Customer:
+    """By integer id (the peppered ``customerId``). ``with_default_address`` joins the default
+    address: for reads only (a service that changes the address would leave it stale)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise errors.NotFound("Customer not found.") from None
     if not 0 < pk < 2**63:
         raise errors.NotFound("Customer not found.")
-    customer = customers_for_tenant(tenant=tenant).filter(pk=pk).first()
+    qs = customers_for_tenant(tenant=tenant).filter(pk=pk)
+    if with_default_address:
+        qs = qs.select_related("default_address")
+    customer = qs.first()
     if customer is None:
         raise errors.NotFound("Customer not found.")
     return customer
 
 
-def customer_find_by_email(*, tenant, email: str) -> Customer | None:
+def customer_find_by_email(
+    *, tenant, email: str, with_default_address: bool = False
+) -> Customer | None:
+    """By email, case-insensitively. ``with_default_address``: as ``customer_get_by_pk``."""
     if not email:
         return None
-    return customers_for_tenant(tenant=tenant).filter(email__iexact=email.strip()).first()
+    qs = customers_for_tenant(tenant=tenant).filter(email__iexact=email.strip())
+    if with_default_address:
+        qs = qs.select_related("default_address")
+    return qs.first()
 
 
 def customer_find_by_discord_id(*, tenant, discord_id: str) -> Customer | None:
@@ -73,12 +83,26 @@ def customers_changed_since(*, tenant, since=None) -> QuerySet[Customer]:
     )
 
 
+def attach_addresses(customers: list[Customer]) -> list[Customer]:
+    """Set ``customer.address_list`` (its addresses, oldest first) on each of ``customers``,
+    in one query, whatever their number; always fresh (read after any change).
+
+    A plain list per customer: Django's ``prefetch_related`` builds a queryset for every
+    customer, which costs more than the query itself for a page of 100 (docs/performance.md).
+    """
+    groups: dict[int, list[Address]] = {customer.pk: [] for customer in customers}
+    if groups:
+        for address in Address.objects.filter(customer_id__in=list(groups)):  # Meta ordering
+            groups[address.customer_id].append(address)
+    for customer in customers:
+        customer.address_list = groups[customer.pk]
+    return customers
+
+
 def customers_keyset_page(*, tenant, after_pk: int = 0, limit: int) -> list[Customer]:
     """Up to ``limit`` of the tenant's customers with a primary key above ``after_pk``, in
-    ascending primary-key (creation) order, addresses prefetched: two queries per page."""
-    return list(
-        customers_for_tenant(tenant=tenant)
-        .filter(pk__gt=after_pk)
-        .order_by("pk")
-        .prefetch_related("addresses")[:limit]
+    ascending primary-key (creation) order, with their ``address_list``: two queries per
+    page."""
+    return attach_addresses(
+        list(customers_for_tenant(tenant=tenant).filter(pk__gt=after_pk).order_by("pk")[:limit])
     )

@@ -6,4 +6,7 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from config import db_adapters
         from tenants import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+
+        db_adapters.install()

@@ -384,7 +384,7 @@ def test_get_customer(client, world, django_assert_num_queries):
     )
     address = AddressFactory(customer=customer, key="home", line1="Dorpsweg 3", house_number="3")
     default_address_set(customer=customer, key="home")
-    with django_assert_num_queries(5):  # key, tenant, customer, address, tags
+    with django_assert_num_queries(4):  # key, tenant, customer with its address, tags
         response = client.get(f"{BASE}/customer/{customer.pk}")
     assert response.status_code == 200
     body = response.json()
@@ -598,6 +598,20 @@ def test_find_by_email_is_case_insensitive(client, world, django_assert_num_quer
     assert response.status_code == 200
     assert response.json()["customerId"] == customer.pk
     assert set(response.json()) == RESOURCE_FIELDS
+
+
+def test_find_by_email_reads_the_default_address_with_the_customer(
+    client, world, django_assert_num_queries
+):
+    customer = CustomerFactory(tenant=world.tenant, email="home@example.com")
+    address = AddressFactory(customer=customer, key="home", city="Utrecht")
+    Customer.objects.filter(pk=customer.pk).update(default_address=address)
+    with django_assert_num_queries(4):  # key, tenant, customer with its address, tags
+        response = client.post(
+            f"{BASE}/customer/findByEmail", {"email": "HOME@example.com"}, format="json"
+        )
+    assert response.status_code == 200
+    assert response.json()["customerCity"] == "Utrecht"
 
 
 def test_find_by_email_not_found_is_404(client, other):

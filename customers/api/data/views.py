@@ -1,12 +1,11 @@
 """The data dialect (seed 000): tenant-scoped customers at ``/api/data/customer``.
 
 Thin views: resolve access from ``x-tenant-id``, parse with the dialect's serializer, call one
-service or selector, render the full record (addresses prefetched: one extra query).
+service or selector, render the full record (addresses read in one extra query).
 """
 
 from __future__ import annotations
 
-from django.db.models import prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -59,8 +58,8 @@ AUTH_NOTE = (
 
 
 def record(customer) -> dict:
-    """The wire record of one customer (addresses fetched in one query if not yet)."""
-    prefetch_related_objects([customer], "addresses")
+    """The wire record of one customer (its addresses read in one query)."""
+    selectors.attach_addresses([customer])
     return DataCustomerSerializer(customer).data
 
 

@@ -137,7 +137,9 @@ class FindByEmailView(PepperedView):
         serializer = FindByEmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = selectors.customer_find_by_email(
-            tenant=access.tenant, email=serializer.validated_data["email"]
+            tenant=access.tenant,
+            email=serializer.validated_data["email"],
+            with_default_address=True,
         )
         if customer is None:
             raise errors.NotFound("Customer not found.")
@@ -155,7 +157,9 @@ class CustomerDetailView(PepperedView):
     )
     def get(self, request, client_name, customerId):
         access = tenant_from_path(request, client_name)
-        customer = selectors.customer_get_by_pk(tenant=access.tenant, pk=customerId)
+        customer = selectors.customer_get_by_pk(
+            tenant=access.tenant, pk=customerId, with_default_address=True
+        )
         return Response(_resource(customer))
 
     @extend_schema(
