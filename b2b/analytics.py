@@ -126,10 +126,20 @@ PAID = Q(paid_at__isnull=False)
 UNPAID = Q(paid_at__isnull=True)
 
 
-def payment_figures(*, customer: Customer, terms: AccountTerms, now: datetime) -> dict:
-    """Lifetime figures of the customer's counted orders, in one aggregate query."""
+def payment_figures(
+    *, customer: Customer, terms: AccountTerms, now: datetime, since: datetime | None = None
+) -> dict:
+    """Lifetime figures of the customer's counted orders, and the figures of the period
+    from ``since`` (``period_revenue``, ``period_avg_payment``; the whole life when None),
+    in one aggregate query."""
     year_ago = now - timedelta(days=365)
+    in_period = Q(order_date__gte=since) if since is not None else None
     figures = _orders(customer, terms.term_days).aggregate(
+        period_revenue=Sum("total_amount", filter=in_period),
+        period_avg_payment=Avg(
+            ExpressionWrapper(F("paid_at") - F("order_date"), output_field=DURATION),
+            filter=PAID & in_period if in_period is not None else PAID,
+        ),
         lifetime_value=Sum("total_amount"),
         total_orders=Count("id"),
         last_order_date=Max("order_date"),
@@ -225,18 +235,12 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
             fields={"period": [f"Must be one of: {', '.join(PERIODS)}."]},
         )
     terms = account_terms(customer)
-    figures = payment_figures(customer=customer, terms=terms, now=now)
+    since = now - timedelta(days=PERIODS[period]) if PERIODS[period] is not None else None
+    figures = payment_figures(customer=customer, terms=terms, now=now, since=since)
 
     window = _orders(customer, terms.term_days)
-    if PERIODS[period] is not None:
-        window = window.filter(order_date__gte=now - timedelta(days=PERIODS[period]))
-    period_figures = window.aggregate(
-        revenue=Sum("total_amount"),
-        avg_payment=Avg(
-            ExpressionWrapper(F("paid_at") - F("order_date"), output_field=DURATION),
-            filter=PAID,
-        ),
-    )
+    if since is not None:
+        window = window.filter(order_date__gte=since)
     history = (
         window.annotate(month=TruncMonth("order_date"))
         .order_by()
@@ -268,11 +272,11 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
             "days_since_last_order": (now - last).days if last is not None else None,
         },
         "financial_summary": {
-            "total_revenue": _cents(period_figures["revenue"]),
+            "total_revenue": _cents(figures["period_revenue"]),
             "current_balance": figures["current_balance"],
             "credit_limit": _cents(terms.credit_limit),
             "credit_utilization": utilization_pct,
-            "avg_payment_days": _round_days(_days(period_figures["avg_payment"])),
+            "avg_payment_days": _round_days(_days(figures["period_avg_payment"])),
         },
         "order_history": [
             {

@@ -144,7 +144,10 @@ class OrderNumberSequence(models.Model):
 class SalesOrder(TenantOwnedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="orders"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,  # the indexes below lead with it
     )
     order_number = models.CharField(max_length=32)
     status = models.CharField(
@@ -178,7 +181,13 @@ class SalesOrder(TenantOwnedModel):
         ]
         indexes = [
             models.Index(fields=["customer", "order_date"], name="salesorder_customer_date"),
-            models.Index(fields=["customer", "status"], name="salesorder_customer_status"),
+            # Covering (PostgreSQL): a customer's figures and analytics are aggregates over
+            # its counted orders, read from the index alone (docs/performance.md).
+            models.Index(
+                fields=["customer", "status"],
+                include=["order_date", "due_date", "paid_at", "total_amount"],
+                name="salesorder_customer_figures",
+            ),
         ]
 
     def __str__(self):
@@ -187,9 +196,17 @@ class SalesOrder(TenantOwnedModel):
 
 class OrderLine(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        SalesOrder,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,  # orderline_order_totals leads with it
+    )
     product = models.ForeignKey(
-        "pricelists.Product", on_delete=models.PROTECT, related_name="order_lines"
+        "pricelists.Product",
+        on_delete=models.PROTECT,
+        related_name="order_lines",
+        db_index=False,  # orderline_product
     )
     position = models.PositiveIntegerField(
         default=0, help_text="The line's place in the order, from 0, as the client sent it."
@@ -204,7 +221,15 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_gt_0"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_gte_0"),
         ]
-        indexes = [models.Index(fields=["product"], name="orderline_product")]
+        indexes = [
+            models.Index(fields=["product"], name="orderline_product"),
+            # Covering (PostgreSQL): a customer's top products read its lines from the index.
+            models.Index(
+                fields=["order"],
+                include=["product", "quantity", "line_total"],
+                name="orderline_order_totals",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.quantity} x {self.product_id}"

@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
+from tenants import paging
 from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 
@@ -151,12 +152,14 @@ class B2BListMetaSerializer(serializers.Serializer):
     hasMore = serializers.BooleanField()
 
 
-def paginate(queryset, *, page: int, limit: int) -> tuple[list, dict]:
-    """One page of ``queryset`` and the seed's ``meta`` (two queries: count and page). A page
-    past the end is empty."""
-    total = queryset.count()
+def paginate(
+    queryset, *, page: int, limit: int, key: str = "pk", selective: bool = False
+) -> tuple[list, dict]:
+    """One page of ``queryset`` and the seed's ``meta`` (two queries; see
+    ``tenants.paging.page``: ``selective`` when a search filter is applied). A page past the
+    end is empty."""
     offset = (page - 1) * limit
-    items = list(queryset[offset : offset + limit]) if offset < total else []
+    items, total = paging.page(queryset, key=key, offset=offset, limit=limit, selective=selective)
     meta = {"total": total, "page": page, "limit": limit, "hasMore": offset + limit < total}
     return items, meta
 

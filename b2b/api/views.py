@@ -98,7 +98,10 @@ class CustomerListView(B2BView):
         qs = selectors.b2b_customers_list(
             tenant=access.tenant, is_active=query["is_active"], search=query.get("search")
         )
-        items, meta = paginate(qs, page=query["page"], limit=query["limit"])
+        items, meta = paginate(
+            qs, page=query["page"], limit=query["limit"], selective=bool(query.get("search"))
+        )
+        selectors.attach_account_figures(items)
         data = s.B2BCustomerSummarySerializer(items, many=True).data
         return Response({"data": data, "meta": meta})
 
@@ -344,7 +347,7 @@ class CustomerAnalyticsView(B2BView):
         access = self.access(request)
         query = self.query(s.B2BAnalyticsQuerySerializer)
         customer = selectors.b2b_customer_get(
-            tenant=access.tenant, customer_id=customer_id, contacts=False
+            tenant=access.tenant, customer_id=customer_id, contacts=False, figures=False
         )
         data = analytics.customer_analytics(
             customer=customer, period=query["period"], now=timezone.now()
@@ -366,7 +369,7 @@ class CustomerCreditCheckView(B2BView):
     def post(self, request, customer_id):
         access = self.access(request)
         customer = selectors.b2b_customer_get(
-            tenant=access.tenant, customer_id=customer_id, contacts=False
+            tenant=access.tenant, customer_id=customer_id, contacts=False, figures=False
         )
         check = services.credit_check_run(customer=customer)
         return Response({"data": s.B2BCreditCheckSerializer(check).data})
