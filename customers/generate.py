@@ -623,12 +623,15 @@ def _worker_init() -> None:
 
 
 def _run_chunk(chunk: tuple[int, int]) -> tuple[int, dict[str, int]]:
-    """In a forked worker: one chunk of the run being made (``_RUN``, inherited)."""
+    """In a forked worker: one chunk of the run being made (``_RUN``, inherited). The
+    worker keeps its connection for its next chunks (a new backend would load its catalog
+    caches again); it ends with the worker."""
     offset, size = chunk
     try:
         return size, _RUN.chunk(offset, size)
-    finally:
+    except BaseException:
         connections.close_all()
+        raise
 
 
 def _terminated(signum, frame):
@@ -791,6 +794,8 @@ class GenerationRun:
                         self._count(written)
                         if progress is not None:
                             progress(size)
+                    pool.close()  # the workers end normally (terminate() on errors only)
+                    pool.join()
             finally:
                 _RUN = None
         else:
