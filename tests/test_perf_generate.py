@@ -142,6 +142,10 @@ def test_counts_and_relations_are_as_asked():
     assert customers.count() == summary["customers"] == 200
     store = Store.objects.get(tenant=tenant, name="Generated store")
     assert CustomerStore.objects.filter(store=store).count() == summary["store links"] == 40
+    # a link carries its customer's creation time, and was made after it
+    links = CustomerStore.objects.filter(store=store)
+    assert not links.exclude(customer_created_at=F("customer__created_at")).exists()
+    assert not links.filter(created_at__lte=F("customer__created_at")).exists()
     assert Account.objects.filter(customer__tenant=tenant).count() == 20
     per_customer = sorted(
         SalesOrder.objects.filter(tenant=tenant)
