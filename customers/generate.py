@@ -43,10 +43,12 @@ import functools
 import hashlib
 import json
 import multiprocessing
+import os
 import queue
 import random
 import signal
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
@@ -301,6 +303,9 @@ class Table:
         self.rows.append(values + self.defaults if self.defaults else values)
 
 
+RESTORE_SETUP = "SET maintenance_work_mem TO '512MB'"
+
+
 class Writer:
     """Bulk writes for one database: COPY on PostgreSQL, executemany elsewhere."""
 
@@ -396,8 +401,7 @@ class Writer:
         (they take compatible locks, except a validation and an index build of the same
         table, which wait for each other). A validation that fails leaves its key ``NOT
         VALID`` and raises."""
-        quote = self.connection.ops.quote_name
-        to_validate = []
+        additions, jobs = self._restore_plan(indexes, foreign_keys)
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT t.relname, c.conname FROM pg_constraint c"
@@ -406,17 +410,45 @@ class Writer:
                 " WHERE c.contype = 'f'"
             )
             present = set(cursor.fetchall())
-            for table, name, definition in foreign_keys:
-                valid = not definition.endswith(" NOT VALID")
+            for table, name, statement in additions:
                 if (table, name) not in present:
-                    cursor.execute(
-                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                        + (" NOT VALID" if valid else "")
-                    )
-                if valid:
-                    to_validate.append(
-                        [f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}"]
-                    )
+                    cursor.execute(statement)
+        self.run_jobs(jobs, [RESTORE_SETUP], parallel)
+
+    def restore_script(self, indexes, foreign_keys) -> str:
+        """``restore`` as a psql script, for an operator whose run was killed (SIGKILL,
+        power loss) before it could put them back itself."""
+        additions, jobs = self._restore_plan(indexes, foreign_keys)
+        lines = [
+            "-- manage.py generate: the indexes and foreign keys it dropped for a bulk load.",
+            "-- Run with psql -f against the same database (statements already done fail",
+            "-- harmlessly).",
+            RESTORE_SETUP + ";",
+        ]
+        lines += [statement + ";" for _table, _name, statement in additions]
+        lines += [statement + ";" for job in jobs for statement in job]
+        return "\n".join(lines) + "\n"
+
+    def _restore_plan(self, indexes, foreign_keys):
+        """``([(table, key name, ADD CONSTRAINT ... NOT VALID)], jobs)``: the keys to add
+        back first, then the index builds (the GIN ones, the longest, first) and the
+        validations, each job a list of statements."""
+        quote = self.connection.ops.quote_name
+        additions, validations = [], []
+        for table, name, definition in foreign_keys:
+            valid = not definition.endswith(" NOT VALID")
+            additions.append(
+                (
+                    table,
+                    name,
+                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                    + (" NOT VALID" if valid else ""),
+                )
+            )
+            if valid:
+                validations.append(
+                    [f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}"]
+                )
         builds = []
         for name, definition, statistics in sorted(
             indexes, key=lambda index: (" USING gin " not in index[1], index[0])
@@ -427,8 +459,7 @@ class Writer:
                 for column, target in statistics
             ]
             builds.append(statements)
-        setup = ["SET maintenance_work_mem TO '512MB'"]
-        self.run_jobs(builds + to_validate, setup, parallel)
+        return additions, builds + validations
 
     def run_jobs(self, jobs: list[list[str]], setup: list[str], parallel: int) -> None:
         """Run each job (a list of statements) in order, on ``parallel`` connections of
@@ -750,16 +781,27 @@ class GenerationRun:
             indexes = writer.deferred_indexes(tables)
             if not writer.connection.in_atomic_block:
                 foreign_keys = writer.deferred_foreign_keys(tables)
-        previous = None
-        if (indexes or foreign_keys) and threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGTERM, _terminated)
+        previous = script = None
+        if indexes or foreign_keys:
+            with tempfile.NamedTemporaryFile(
+                "w", prefix="generate-restore-", suffix=".sql", delete=False
+            ) as file:
+                file.write(writer.restore_script(indexes, foreign_keys))
+                script = file.name
+            sys.stderr.write(
+                f"generate: {len(indexes)} indexes and {len(foreign_keys)} foreign keys are"
+                f" dropped for the load and made again at the end (should this process be"
+                f" killed first: psql -f {script})\n"
+            )
+            if threading.current_thread() is threading.main_thread():
+                previous = signal.signal(signal.SIGTERM, _terminated)
         try:
             try:
                 writer.drop_foreign_keys(foreign_keys)
                 writer.drop_indexes(indexes)
                 self._chunks(chunks, progress, workers)
             except BaseException:
-                if indexes or foreign_keys:
+                if script:
                     sys.stderr.write(
                         "generate: interrupted; making the indexes and foreign keys dropped"
                         " for the load again ("
@@ -768,13 +810,23 @@ class GenerationRun:
                     )
                 raise
             finally:
-                if indexes or foreign_keys:
+                if script:
                     started = time.perf_counter()
-                    writer.restore(indexes, foreign_keys, parallel=max(2, workers))
+                    try:
+                        writer.restore(indexes, foreign_keys, parallel=max(2, workers))
+                    except BaseException:
+                        sys.stderr.write(
+                            f"generate: could not put every dropped index and foreign key"
+                            f" back; the statements are in {script}\n"
+                        )
+                        script = None  # kept for the operator
+                        raise
                     self.index_seconds = time.perf_counter() - started
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+            if script:
+                os.unlink(script)
         with transaction.atomic(using=self.using):
             for extension in self.extensions:
                 extension.finish(self)

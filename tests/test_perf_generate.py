@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -360,7 +361,7 @@ def test_interrupted_deferred_load_restores_indexes_and_foreign_keys(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_validation_leaves_the_foreign_key_not_valid_and_raises(postgres_only):
+def test_a_failed_validation_leaves_the_foreign_key_not_valid_and_raises(postgres_only, capsys):
     """A foreign key that no longer holds after the load is still made again (NOT VALID:
     enforced for new rows) and the run says so."""
     tenant = TenantFactory(slug="gen-bad")
@@ -379,6 +380,10 @@ def test_a_failed_validation_leaves_the_foreign_key_not_valid_and_raises(postgre
     run._chunks = chunks
     with pytest.raises(Exception, match="customer_id"):
         run.run()
+    # the restore script is kept for the operator, and named
+    script = capsys.readouterr().err.split("the statements are in ")[1].split()[0]
+    assert "VALIDATE CONSTRAINT" in Path(script).read_text()
+    Path(script).unlink()
     name = "customers_address_customer_id_f042422e_fk_customers_customer_id"
     with connection.cursor() as cursor:
         cursor.execute("SELECT convalidated FROM pg_constraint WHERE conname = %s", [name])
@@ -400,3 +405,31 @@ def test_rows_are_text_in_copy_form():
     # values that need escaping, or are not text yet, take the value-by-value path
     odd = [("1", "tab\there", "new\nline"), ("2", "back\\slash", 5), ("3", "cr\r", NULL)]
     assert copy_text(odd, 3) == ("1\ttab\\there\tnew\\nline\n2\tback\\\\slash\t5\n3\tcr\\r\t\\N\n")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_restore_script_puts_back_what_a_killed_run_dropped(postgres_only):
+    """A run killed outright (SIGKILL) cannot restore anything itself: the psql script it
+    wrote first does it, and the run removes the script when it restored everything."""
+    import glob
+    import tempfile
+
+    before = schema()
+    tenant = TenantFactory(slug="gen-kill")
+    run = GenerationRun(tenant=tenant, count=60, chunk_size=20, defer_indexes_from=50)
+    writer = run.writer
+    tables = sorted({t.db_table for t in run.tables})
+    indexes, keys = writer.deferred_indexes(tables), writer.deferred_foreign_keys(tables)
+    script = writer.restore_script(indexes, keys)
+    writer.drop_foreign_keys(keys)
+    writer.drop_indexes(indexes)
+    assert schema() != before
+    with connection.cursor() as cursor:
+        for statement in script.split(";\n"):
+            if statement.strip() and not statement.startswith("--"):
+                cursor.execute(statement)
+    assert schema() == before
+    pattern = f"{tempfile.gettempdir()}/generate-restore-*.sql"
+    leftovers = set(glob.glob(pattern))
+    run.run()
+    assert set(glob.glob(pattern)) == leftovers
