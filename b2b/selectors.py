@@ -77,23 +77,27 @@ def b2b_customers_list(
     return with_account(qs).order_by("-created_at", "-id")
 
 
-def b2b_customer_get(
-    *, tenant, customer_id, contacts: bool = True, figures: bool = True
-) -> Customer:
-    """One customer of the tenant with its account (its figures and contacts when asked);
-    404 otherwise."""
+def _one(qs: QuerySet[Customer], customer_id) -> Customer:
     uid = parse_uuid(customer_id)
-    if uid is None:
-        raise errors.NotFound("Customer not found.")
-    qs = with_account(customers_for_tenant(tenant=tenant).filter(uuid=uid)).order_by()
-    if contacts:
-        qs = qs.prefetch_related(Prefetch("contacts", queryset=Contact.objects.all()))
-    customer = next(iter(qs[:1]), None)
+    customer = next(iter(qs.filter(uuid=uid).order_by()[:1]), None) if uid else None
     if customer is None:
         raise errors.NotFound("Customer not found.")
-    if figures:
-        attach_account_figures([customer])
     return customer
+
+
+def b2b_customer_get(*, tenant, customer_id) -> Customer:
+    """One customer of the tenant with its account, addresses, contacts and figures (the
+    b2b record); 404 otherwise."""
+    qs = with_account(customers_for_tenant(tenant=tenant)).prefetch_related(
+        Prefetch("contacts", queryset=Contact.objects.all())
+    )
+    return attach_account_figures([_one(qs, customer_id)])[0]
+
+
+def b2b_customer_with_terms(*, tenant, customer_id) -> Customer:
+    """One customer of the tenant with its account (payment terms, credit limit): what
+    analytics and credit checks start from; 404 otherwise."""
+    return _one(customers_for_tenant(tenant=tenant).select_related("account"), customer_id)
 
 
 def customer_for_write(*, tenant, customer_id) -> Customer:

@@ -224,21 +224,43 @@ def b2b_detail(request, arg):
 
 
 def analytics(request, arg):
+    """Every figure the endpoint computes (period ``all``), in one statement: the lifetime
+    and payment figures (balance, overdue orders and the oldest overdue due date, payment
+    punctuality and lateness), the monthly history and the top 5 products; the customer's
+    account terms decide the due date of orders imported without one."""
     tenant = tenant_from_header_or_credential(request).tenant
     rows = _rows(
-        "WITH c AS (SELECT id, uuid, name FROM customers_customer WHERE tenant_id = %s AND"
-        " uuid = %s), o AS (SELECT o.* FROM b2b_salesorder o JOIN c ON o.customer_id = c.id"
+        "WITH c AS (SELECT c.id, c.uuid, c.name, c.created_at, acc.credit_limit,"
+        " acc.customer_since, acc.payment_terms, COALESCE(NULLIF(regexp_replace("
+        "acc.payment_terms, '[^0-9]', '', 'g'), ''), '0')::int AS term_days"
+        " FROM customers_customer c LEFT JOIN b2b_account acc ON acc.customer_id = c.id"
+        " WHERE c.tenant_id = %s AND c.uuid = %s),"
+        " o AS (SELECT o.id, o.order_date, o.paid_at, o.total_amount,"
+        " COALESCE(o.due_date, o.order_date + make_interval(days => c.term_days)) AS due"
+        " FROM b2b_salesorder o JOIN c ON o.customer_id = c.id"
         " WHERE o.status NOT IN ('draft', 'cancelled'))"
         " SELECT (SELECT row_to_json(c) FROM c) AS customer,"
         " (SELECT json_build_object('lifetime_value', COALESCE(SUM(total_amount), 0),"
-        " 'total_orders', COUNT(*), 'avg_order_value', COALESCE(AVG(total_amount), 0),"
-        " 'last_order_date', MAX(order_date)) FROM o) AS overview,"
+        " 'total_orders', COUNT(*), 'last_order_date', MAX(order_date),"
+        " 'current_balance', COALESCE(SUM(total_amount) FILTER (WHERE paid_at IS NULL), 0),"
+        " 'overdue_amount', COALESCE(SUM(total_amount) FILTER (WHERE paid_at IS NULL"
+        " AND due < now()), 0), 'overdue_orders', COUNT(*) FILTER (WHERE paid_at IS NULL"
+        " AND due < now()), 'oldest_overdue_due', MIN(due) FILTER (WHERE paid_at IS NULL"
+        " AND due < now()), 'paid_orders', COUNT(*) FILTER (WHERE paid_at IS NOT NULL),"
+        " 'paid_on_time', COUNT(*) FILTER (WHERE paid_at <= due),"
+        " 'avg_days_late', EXTRACT(EPOCH FROM AVG(GREATEST(paid_at - due, interval '0'))"
+        " FILTER (WHERE paid_at IS NOT NULL)) / 86400,"
+        " 'avg_payment_days', EXTRACT(EPOCH FROM AVG(paid_at - order_date)) / 86400,"
+        " 'orders_last_year', COUNT(*) FILTER (WHERE order_date >= now() - interval '365"
+        " days'), 'revenue_last_year', COALESCE(SUM(total_amount) FILTER (WHERE order_date"
+        " >= now() - interval '365 days'), 0)) FROM o) AS figures,"
         " (SELECT COALESCE(json_agg(m ORDER BY m.month DESC), '[]') FROM (SELECT"
-        " to_char(order_date, 'YYYY-MM') AS month, COUNT(*) AS orders, SUM(total_amount) AS"
-        " revenue FROM o GROUP BY 1) m) AS order_history,"
-        " (SELECT COALESCE(json_agg(p), '[]') FROM (SELECT l.product_id, SUM(l.quantity) AS"
-        " quantity, SUM(l.line_total) AS revenue FROM b2b_orderline l JOIN o ON o.id ="
-        " l.order_id GROUP BY l.product_id ORDER BY 3 DESC LIMIT 10) p) AS top_products",
+        " to_char(order_date AT TIME ZONE 'UTC', 'YYYY-MM') AS month, COUNT(*) AS orders,"
+        " SUM(total_amount) AS revenue FROM o GROUP BY 1) m) AS order_history,"
+        " (SELECT COALESCE(json_agg(p), '[]') FROM (SELECT l.product_id, pr.name,"
+        " SUM(l.quantity) AS quantity, SUM(l.line_total) AS revenue FROM b2b_orderline l"
+        " JOIN o ON o.id = l.order_id JOIN pricelists_product pr ON pr.id = l.product_id"
+        " GROUP BY l.product_id, pr.name ORDER BY 4 DESC, 2, 1 LIMIT 5) p) AS top_products",
         [tenant.pk, arg],
     )
     return _json({"data": rows[0]})

@@ -476,3 +476,21 @@ def test_viewer_cannot_run_a_credit_check(world):
     assert response.status_code == 403
     viewer_reads = bearer_client(world.viewer).get(f"/api/customers/{customer.uuid}/analytics")
     assert viewer_reads.status_code == 200
+
+
+@pytest.mark.parametrize("period", ["30d", "all"])
+def test_the_hand_written_analytics_output_is_what_the_declared_fields_render(world, book, period):
+    from rest_framework import serializers as drf
+
+    from b2b.api.serializers import B2BAnalyticsSerializer
+
+    customer, _ = book
+    empty = account_customer(world.tenant, credit_limit=D("0.00"))
+    for who in (customer, empty):
+        data = analytics.customer_analytics(customer=who, period=period, now=NOW)
+        serializer = B2BAnalyticsSerializer(data)
+        declared = drf.Serializer.to_representation(serializer, data)
+        assert serializer.data == declared
+        assert [type(v) for v in serializer.data["overview"].values()] == [
+            type(v) for v in declared["overview"].values()
+        ]

@@ -17,12 +17,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from config import db_adapters
-from customers.api.data.base import timestamp
 from customers.models import Customer
 from stores import selectors as store_selectors
 from stores.models import CustomerStore
 from stores.services import customer_store_link, store_customer_create
 from tenants import paging
+from tenants.api.dialect import iso_timestamp as timestamp
 from tests.factories import CustomerFactory, CustomerStoreFactory, StoreFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db

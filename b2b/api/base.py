@@ -119,6 +119,16 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+CENT = Decimal("0.01")
+
+
+def cents(value) -> Decimal | None:
+    """Money as ``MoneyField`` renders it (two decimals), for hand-written output."""
+    if value is None:
+        return None
+    return Decimal(value).quantize(CENT)
+
+
 class PercentField(MoneyField):
     """A percentage 0..100 with at most two decimals."""
 

@@ -346,9 +346,7 @@ class CustomerAnalyticsView(B2BView):
     def get(self, request, customer_id):
         access = self.access(request)
         query = self.query(s.B2BAnalyticsQuerySerializer)
-        customer = selectors.b2b_customer_get(
-            tenant=access.tenant, customer_id=customer_id, contacts=False, figures=False
-        )
+        customer = selectors.b2b_customer_with_terms(tenant=access.tenant, customer_id=customer_id)
         data = analytics.customer_analytics(
             customer=customer, period=query["period"], now=timezone.now()
         )
@@ -368,8 +366,6 @@ class CustomerCreditCheckView(B2BView):
     )
     def post(self, request, customer_id):
         access = self.access(request)
-        customer = selectors.b2b_customer_get(
-            tenant=access.tenant, customer_id=customer_id, contacts=False, figures=False
-        )
+        customer = selectors.b2b_customer_with_terms(tenant=access.tenant, customer_id=customer_id)
         check = services.credit_check_run(customer=customer)
         return Response({"data": s.B2BCreditCheckSerializer(check).data})

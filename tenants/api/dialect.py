@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -166,6 +167,15 @@ class Dialect:
         for key, value in info.headers.items():
             response[key] = value
         return response
+
+
+def iso_timestamp(value: datetime | None) -> str | None:
+    """A timestamp as DRF's ``DateTimeField`` writes it with ``TIME_ZONE = "UTC"`` (ISO 8601
+    in UTC, ``Z``, microseconds when there are any), without its per-value time zone lookup:
+    for hand-written output of many records (tests compare it with DRF's)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 _REGISTRY: list[Dialect] = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.data.base import timestamp
 from customers.models import Source
+from tenants.api.dialect import iso_timestamp as timestamp
 from tenants.selectors import member_user_get
 
 NOT_A_MEMBER = "The user does not exist or is not a member of this tenant."
