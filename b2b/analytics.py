@@ -31,11 +31,13 @@ risk_score (``low``, ``medium`` or ``high``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.db.models import (
     Avg,
+    BigIntegerField,
     Case,
     Count,
     DateTimeField,
@@ -56,6 +58,7 @@ from b2b.models import PAYMENT_TERM_DAYS, Account, OrderLine
 from b2b.selectors import account_of, counted_orders
 from customers.models import Customer
 from tenants import errors
+from tenants.query_params import Param, bound
 
 PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
 ZERO = Decimal("0.00")
@@ -104,26 +107,110 @@ def account_terms(customer: Customer) -> AccountTerms:
     )
 
 
-def _orders(customer: Customer, term_days: int):
-    """Counted orders of the customer, annotated with the effective due date (orders imported
-    without one are due ``term_days`` after their order date)."""
-    return (
-        counted_orders()
-        .filter(customer=customer)
-        .annotate(
-            effective_due=Coalesce(
-                F("due_date"),
-                ExpressionWrapper(
-                    F("order_date") + timedelta(days=term_days), output_field=DateTimeField()
-                ),
-            )
-        )
-    )
-
+# The queries below are built and resolved once per process and run with each customer's
+# values bound (tenants.query_params): building these expressions cost Django more than the
+# database took to answer them (docs/performance.md).
+CUSTOMER = Param("customer", BigIntegerField())
+NOW = Param("now", DateTimeField())
+SINCE = Param("since", DateTimeField())  # the period's start; the beginning of time for "all"
+YEAR_AGO = Param("year_ago", DateTimeField())
+TERM = Param("term", DurationField())  # the account's payment term
+BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
 
 DURATION = DurationField()
 PAID = Q(paid_at__isnull=False)
 UNPAID = Q(paid_at__isnull=True)
+
+
+def _counted_orders_of_customer():
+    return counted_orders().filter(customer_id=CUSTOMER)
+
+
+@cache
+def _figures_query():
+    """One row of figures over the customer's counted orders (none without orders). An
+    order imported without a due date is due ``TERM`` after its order date."""
+    due = Coalesce(
+        F("due_date"),
+        ExpressionWrapper(F("order_date") + TERM, output_field=DateTimeField()),
+        output_field=DateTimeField(),
+    )
+    overdue = UNPAID & Q(effective_due__lt=NOW)
+    in_period = Q(order_date__gte=SINCE)
+    return (
+        _counted_orders_of_customer()
+        .annotate(effective_due=due)
+        .order_by()
+        .values("customer_id")
+        .annotate(
+            period_revenue=Sum("total_amount", filter=in_period),
+            period_avg_payment=Avg(
+                ExpressionWrapper(F("paid_at") - F("order_date"), output_field=DURATION),
+                filter=PAID & in_period,
+            ),
+            lifetime_value=Sum("total_amount"),
+            total_orders=Count("id"),
+            last_order_date=Max("order_date"),
+            current_balance=Sum("total_amount", filter=UNPAID),
+            overdue_amount=Sum("total_amount", filter=overdue),
+            overdue_orders=Count("id", filter=overdue),
+            oldest_overdue_due=Min("effective_due", filter=overdue),
+            paid_orders=Count("id", filter=PAID),
+            paid_on_time=Count("id", filter=PAID & Q(paid_at__lte=F("effective_due"))),
+            avg_days_late=Avg(
+                Case(
+                    When(
+                        paid_at__gt=F("effective_due"),
+                        then=ExpressionWrapper(
+                            F("paid_at") - F("effective_due"), output_field=DURATION
+                        ),
+                    ),
+                    default=Value(timedelta(0), output_field=DURATION),
+                    output_field=DURATION,
+                ),
+                filter=PAID,
+            ),
+            orders_last_year=Count("id", filter=Q(order_date__gte=YEAR_AGO)),
+            revenue_last_year=Sum("total_amount", filter=Q(order_date__gte=YEAR_AGO)),
+        )
+    )
+
+
+def _window():
+    """The customer's counted orders of the period."""
+    return _counted_orders_of_customer().filter(order_date__gte=SINCE)
+
+
+@cache
+def _history_query():
+    return (
+        _window()
+        .annotate(month=TruncMonth("order_date"))
+        .order_by()
+        .values("month")
+        .annotate(orders=Count("id"), revenue=Sum("total_amount"))
+        .order_by("-month")
+    )
+
+
+@cache
+def _top_products_query():
+    return (
+        OrderLine.objects.filter(order__in=_window().values("pk"))
+        .values("product_id", "product__name")
+        .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
+        .order_by("-revenue", "product__name", "product_id")[:5]
+    )
+
+
+def _bound(customer: Customer, terms: AccountTerms, now: datetime, since: datetime | None):
+    return bound(
+        customer=customer.pk,
+        now=now,
+        since=since or BEGINNING,
+        year_ago=now - timedelta(days=365),
+        term=timedelta(days=terms.term_days),
+    )
 
 
 def payment_figures(
@@ -132,50 +219,28 @@ def payment_figures(
     """Lifetime figures of the customer's counted orders, and the figures of the period
     from ``since`` (``period_revenue``, ``period_avg_payment``; the whole life when None),
     in one aggregate query."""
-    year_ago = now - timedelta(days=365)
-    in_period = Q(order_date__gte=since) if since is not None else None
-    figures = _orders(customer, terms.term_days).aggregate(
-        period_revenue=Sum("total_amount", filter=in_period),
-        period_avg_payment=Avg(
-            ExpressionWrapper(F("paid_at") - F("order_date"), output_field=DURATION),
-            filter=PAID & in_period if in_period is not None else PAID,
-        ),
-        lifetime_value=Sum("total_amount"),
-        total_orders=Count("id"),
-        last_order_date=Max("order_date"),
-        current_balance=Sum("total_amount", filter=UNPAID),
-        overdue_amount=Sum("total_amount", filter=UNPAID & Q(effective_due__lt=now)),
-        overdue_orders=Count("id", filter=UNPAID & Q(effective_due__lt=now)),
-        oldest_overdue_due=Min("effective_due", filter=UNPAID & Q(effective_due__lt=now)),
-        paid_orders=Count("id", filter=PAID),
-        paid_on_time=Count("id", filter=PAID & Q(paid_at__lte=F("effective_due"))),
-        avg_days_late=Avg(
-            Case(
-                When(
-                    paid_at__gt=F("effective_due"),
-                    then=ExpressionWrapper(
-                        F("paid_at") - F("effective_due"), output_field=DURATION
-                    ),
-                ),
-                default=Value(timedelta(0), output_field=DURATION),
-                output_field=DURATION,
-            ),
-            filter=PAID,
-        ),
-        orders_last_year=Count("id", filter=Q(order_date__gte=year_ago)),
-        revenue_last_year=Sum("total_amount", filter=Q(order_date__gte=year_ago)),
-    )
-    for key in (
-        "lifetime_value",
-        "current_balance",
-        "overdue_amount",
-        "revenue_last_year",
-    ):
-        figures[key] = _cents(figures[key])
+    with _bound(customer, terms, now, since):
+        row = next(iter(_figures_query().all()), {})  # no row: no counted order
+    figures = {name: row.get(name) for name in (*COUNTS, *AMOUNTS, *OTHERS)}
+    for name in COUNTS:
+        figures[name] = figures[name] or 0
+    for name in AMOUNTS:
+        figures[name] = _cents(figures[name])
     figures["avg_days_late"] = _days(figures["avg_days_late"])
     oldest = figures.pop("oldest_overdue_due")
     figures["max_days_overdue"] = (now - oldest).days if oldest is not None else 0
     return figures
+
+
+COUNTS = ("total_orders", "overdue_orders", "paid_orders", "paid_on_time", "orders_last_year")
+AMOUNTS = ("lifetime_value", "current_balance", "overdue_amount", "revenue_last_year")
+OTHERS = (
+    "last_order_date",
+    "oldest_overdue_due",
+    "avg_days_late",
+    "period_revenue",
+    "period_avg_payment",
+)
 
 
 def utilization(balance: Decimal, credit_limit: Decimal) -> Decimal | None:
@@ -237,23 +302,9 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
     terms = account_terms(customer)
     since = now - timedelta(days=PERIODS[period]) if PERIODS[period] is not None else None
     figures = payment_figures(customer=customer, terms=terms, now=now, since=since)
-
-    window = _orders(customer, terms.term_days)
-    if since is not None:
-        window = window.filter(order_date__gte=since)
-    history = (
-        window.annotate(month=TruncMonth("order_date"))
-        .order_by()
-        .values("month")
-        .annotate(orders=Count("id"), revenue=Sum("total_amount"))
-        .order_by("-month")
-    )
-    top = (
-        OrderLine.objects.filter(order__in=window.values("pk"))
-        .values("product_id", "product__name")
-        .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
-        .order_by("-revenue", "product__name", "product_id")[:5]
-    )
+    with _bound(customer, terms, now, since):
+        history = list(_history_query().all())
+        top = list(_top_products_query().all())
 
     total_orders = figures["total_orders"]
     lifetime_value = figures["lifetime_value"]
