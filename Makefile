@@ -54,7 +54,6 @@ BENCH_DATABASE_URL ?= $(if $(filter postgres%,$(DATABASE_URL)),$(DATABASE_URL),p
 BENCH_ARGS ?=
 
 bench: install
-	@$(BIN)/python -c 'import orjson' 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)); } \
 		|| echo "wrk not available: the benchmark uses its Python load generator"

@@ -685,3 +685,25 @@ def test_unknown_url_under_the_prefix_is_a_b2b_404(world):
     response = bearer_client(world.agent).get("/api/customers/x/y/z")
     assert response.status_code == 404
     assert "error" in json_of(response)
+
+
+def test_the_hand_written_record_is_what_the_declared_fields_render(world):
+    from rest_framework import serializers as drf
+
+    from b2b import selectors
+    from b2b.api.serializers import (
+        B2BCustomerSerializer,
+        B2BCustomerSummarySerializer,
+        account_view,
+    )
+
+    full = seed_customer_xyz(world.tenant)
+    ContactFactory(customer=full, is_primary=False)
+    bare = CustomerFactory(tenant=world.tenant, name="", first_name="Ada", last_name="Lovelace")
+    for customer in (full, bare):
+        record = selectors.b2b_customer_get(tenant=world.tenant, customer_id=customer.uuid)
+        for serializer_class in (B2BCustomerSerializer, B2BCustomerSummarySerializer):
+            serializer = serializer_class(record)
+            declared = drf.Serializer.to_representation(serializer, account_view(record))
+            assert serializer.data == declared
+            assert list(serializer.data) == list(declared)

@@ -17,15 +17,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import orjson
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from tenants import paging
 from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
+from tenants.api.renderers import JSONRenderer
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -94,14 +95,21 @@ class _DecimalAsNumberEncoder(JSONEncoder):
 class B2BJSONRenderer(JSONRenderer):
     """JSON with ``Decimal`` values written as exact numbers (``5000.00``, not ``5000.0``).
 
-    A Decimal is first encoded as a marked string, which is then unquoted; the marker starts
-    with a NUL character, which no stored string can contain (every input rejects it).
+    orjson writes a finite Decimal as a raw JSON fragment. When DRF renders (pretty-printed
+    responses), a Decimal is first encoded as a marked string, which is then unquoted; the
+    marker starts with a NUL character, which no stored string can contain (every input
+    rejects it).
     """
 
     encoder_class = _DecimalAsNumberEncoder
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        body = super().render(data, accepted_media_type, renderer_context)
+    def default(self, obj):
+        if isinstance(obj, Decimal) and obj.is_finite():
+            return orjson.Fragment(f"{obj:f}")
+        return super().default(obj)
+
+    def render_with_drf(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        body = super().render_with_drf(data, accepted_media_type, renderer_context)
         return _MARKED.sub(rb"\1", body) if body else body
 
 

@@ -198,13 +198,58 @@ class B2BCustomerSummarySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def to_representation(self, instance):
-        return super().to_representation(account_view(instance))
+        # Hand-written for speed (a page renders up to 100 of these): exactly what the
+        # declared fields above render (tests compare both).
+        return self.render(account_view(instance))
+
+    def render(self, v: SimpleNamespace) -> dict:
+        address = self.fields["billing_address"].to_representation
+        return {
+            "id": str(v.id),
+            "name": v.name,
+            "email": v.email,
+            "phone": v.phone,
+            "fax": v.fax,
+            "website": v.website,
+            "tax_id": v.tax_id,
+            "billing_address": None if v.billing_address is None else address(v.billing_address),
+            "shipping_address": None if v.shipping_address is None else address(v.shipping_address),
+            "payment_terms": v.payment_terms,
+            "currency": v.currency,
+            "credit_limit": cents(v.credit_limit),
+            "current_balance": cents(v.current_balance),
+            "discount_rate": cents(v.discount_rate),
+            "preferred_shipping": v.preferred_shipping,
+            "price_list_id": None if v.price_list_id is None else str(v.price_list_id),
+            "customer_since": iso_timestamp(v.customer_since),
+            "lifetime_value": cents(v.lifetime_value),
+            "total_orders": v.total_orders,
+            "is_active": v.is_active,
+            "notes": v.notes,
+            "created_at": iso_timestamp(v.created_at),
+            "updated_at": iso_timestamp(v.updated_at),
+        }
 
 
 class B2BCustomerSerializer(B2BCustomerSummarySerializer):
     """The full record of a customer, with its contacts (primary first)."""
 
     contacts = B2BContactSerializer(many=True)
+
+    def render(self, v: SimpleNamespace) -> dict:
+        out = super().render(v)
+        out["contacts"] = [
+            {
+                "id": str(c.id),
+                "name": c.name,
+                "title": c.title,
+                "email": c.email,
+                "phone": c.phone,
+                "is_primary": c.is_primary,
+            }
+            for c in v.contacts
+        ]
+        return out
 
 
 class B2BCustomerListQuerySerializer(PageQuerySerializer):

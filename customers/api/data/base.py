@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
-from rest_framework.renderers import JSONRenderer
 
 from tenants import errors
 from tenants.api.dialect import Dialect, ErrorInfo, register
+from tenants.api.renderers import JSONRenderer
 
 #: rows fetched per query when the whole list is streamed
 BATCH_SIZE = 1000

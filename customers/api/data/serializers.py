@@ -32,20 +32,6 @@ class DataAddressSerializer(serializers.Serializer):
     country = serializers.CharField()
     phone = serializers.CharField()
 
-    def to_representation(self, address) -> dict:
-        # Hand-written for speed (the list streams every customer); same shape as declared.
-        return {
-            "addressId": address.key,
-            "name": address.name,
-            "line1": address.line1,
-            "line2": address.line2,
-            "city": address.city,
-            "state": address.state,
-            "postalCode": address.postal_code,
-            "country": address.country,
-            "phone": address.phone,
-        }
-
 
 class DataCustomerSerializer(serializers.Serializer):
     """The full customer record. Give it customers with ``address_list`` attached
@@ -73,35 +59,50 @@ class DataCustomerSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="updated_at")
 
     @extend_schema_field({"type": ["string", "null"], "description": "An `addressId`, or null."})
-    def get_defaultAddressId(self, customer, addresses=None) -> str | None:
-        default = customer.default_address_id
-        if default is None:
-            return None
-        for address in customer.address_list if addresses is None else addresses:
-            if address.pk == default:
-                return address.key
-        return None
+    def get_defaultAddressId(self, customer) -> str | None:  # documents the field
+        return self.to_representation(customer)["defaultAddressId"]
 
     def to_representation(self, customer) -> dict:
         # Hand-written for speed (the list streams every customer): the declared fields above
         # document exactly this shape, and every API test checks one against the other.
-        addresses = customer.address_list
-        render_address = self.fields["addresses"].child.to_representation
+        # ``customer`` is a model instance with ``address_list`` (attach_addresses) or a row
+        # of ``customers_keyset_page``: both are read by column name.
+        if isinstance(customer, dict):
+            row, addresses = customer, customer["address_list"]
+        else:
+            row, addresses = vars(customer), [vars(a) for a in customer.address_list]
+        default = row["default_address_id"]
+        user_id = row["user_id"]
         return {
-            "id": str(customer.uuid),
-            "discordId": customer.discord_id,
-            "discordUsername": customer.discord_username,
-            "discordDisplayName": customer.discord_display_name,
-            "source": customer.source,
-            "email": customer.email,
-            "phone": customer.phone,
-            "userId": None if customer.user_id is None else str(customer.user_id),
-            "notes": customer.notes,
-            "isActive": customer.is_active,
-            "addresses": [render_address(address) for address in addresses],
-            "defaultAddressId": self.get_defaultAddressId(customer, addresses),
-            "createdAt": timestamp(customer.created_at),
-            "updatedAt": timestamp(customer.updated_at),
+            "id": str(row["uuid"]),
+            "discordId": row["discord_id"],
+            "discordUsername": row["discord_username"],
+            "discordDisplayName": row["discord_display_name"],
+            "source": row["source"],
+            "email": row["email"],
+            "phone": row["phone"],
+            "userId": None if user_id is None else str(user_id),
+            "notes": row["notes"],
+            "isActive": row["is_active"],
+            "addresses": [
+                {
+                    "addressId": a["key"],
+                    "name": a["name"],
+                    "line1": a["line1"],
+                    "line2": a["line2"],
+                    "city": a["city"],
+                    "state": a["state"],
+                    "postalCode": a["postal_code"],
+                    "country": a["country"],
+                    "phone": a["phone"],
+                }
+                for a in addresses
+            ],
+            "defaultAddressId": next((a["key"] for a in addresses if a["id"] == default), None)
+            if default is not None
+            else None,
+            "createdAt": timestamp(row["created_at"]),
+            "updatedAt": timestamp(row["updated_at"]),
         }
 
 

@@ -137,14 +137,14 @@ class CustomerCollectionView(DataView):
 
         params = query.validated_data
         if "limit" not in params and "cursor" not in params:
-            return base.stream_json_array(fetch, lambda c: c.pk, render_batch)
+            return base.stream_json_array(fetch, lambda row: row["id"], render_batch)
         limit = params.get("limit", base.DEFAULT_PAGE_LIMIT)
         after = base.decode_cursor(params["cursor"]) if "cursor" in params else 0
         rows = fetch(after, limit + 1)
         headers = {}
         if len(rows) > limit:
             rows = rows[:limit]
-            headers = base.next_page_headers(request, limit=limit, last_pk=rows[-1].pk)
+            headers = base.next_page_headers(request, limit=limit, last_pk=rows[-1]["id"])
         return Response(render_batch(rows), headers=headers)
 
     @extend_schema(
