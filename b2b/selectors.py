@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
-from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, UUIDField
 
 from b2b.models import Account, Contact, CreditCheck, OrderStatus, SalesOrder
 from customers.models import Customer
 from customers.selectors import customer_get, customers_for_tenant
 from tenants import errors
 from tenants.ids import parse_uuid
+from tenants.query_params import Param, bound
 
 #: statuses of orders that count for balances, revenue and analytics
 NOT_COUNTED = (OrderStatus.DRAFT, OrderStatus.CANCELLED)
@@ -35,24 +37,46 @@ def with_account(qs: QuerySet[Customer]) -> QuerySet[Customer]:
     return qs.select_related("account", "account__billing_address", "account__shipping_address")
 
 
+def _figures():
+    return {
+        "balance": Sum("total_amount", filter=Q(paid_at__isnull=True), output_field=MONEY),
+        "lifetime": Sum("total_amount", output_field=MONEY),
+        "orders": Count("id"),
+    }
+
+
+# One customer's record is read by queries built once per process, with the customer's
+# values bound when they run (tenants.query_params): building them cost Django more than
+# the database took to answer (docs/performance.md).
+TENANT = Param("tenant", UUIDField())
+CUSTOMER_UUID = Param("customer_uuid", UUIDField())
+CUSTOMER = Param("customer", BigIntegerField())
+
+
+@cache
+def _one_customers_figures():
+    return (
+        counted_orders()
+        .filter(customer_id=CUSTOMER)
+        .order_by()
+        .values("customer_id")
+        .annotate(**_figures())
+    )
+
+
 def attach_account_figures(customers: list[Customer]) -> list[Customer]:
     """Set ``b2b_current_balance`` (unpaid), ``b2b_lifetime_value`` and ``b2b_total_orders``
     from the counted orders of each of ``customers``: one ``GROUP BY`` query, whatever their
     number (a correlated subquery per figure costs more to build than to run)."""
-    ids = [customer.pk for customer in customers]
-    rows = (
-        counted_orders()
-        .filter(customer_id__in=ids)
-        .order_by()
-        .values("customer_id")
-        .annotate(
-            balance=Sum("total_amount", filter=Q(paid_at__isnull=True), output_field=MONEY),
-            lifetime=Sum("total_amount", output_field=MONEY),
-            orders=Count("id"),
-        )
-        if ids
-        else []
-    )
+    if len(customers) == 1:
+        with bound(customer=customers[0].pk):
+            rows = list(_one_customers_figures().all())
+    elif customers:
+        ids = [customer.pk for customer in customers]
+        qs = counted_orders().filter(customer_id__in=ids).order_by().values("customer_id")
+        rows = list(qs.annotate(**_figures()))
+    else:
+        rows = []
     figures = {row["customer_id"]: row for row in rows}
     for customer in customers:
         row = figures.get(customer.pk, {})
@@ -85,13 +109,27 @@ def _one(qs: QuerySet[Customer], customer_id) -> Customer:
     return customer
 
 
+@cache
+def _record_query():
+    return with_account(Customer.objects.filter(tenant_id=TENANT, uuid=CUSTOMER_UUID)).order_by()
+
+
+@cache
+def _contacts_query():
+    return Contact.objects.filter(customer_id=CUSTOMER)  # primary first (Meta ordering)
+
+
 def b2b_customer_get(*, tenant, customer_id) -> Customer:
-    """One customer of the tenant with its account, addresses, contacts and figures (the
-    b2b record); 404 otherwise."""
-    qs = with_account(customers_for_tenant(tenant=tenant)).prefetch_related(
-        Prefetch("contacts", queryset=Contact.objects.all())
-    )
-    return attach_account_figures([_one(qs, customer_id)])[0]
+    """One customer of the tenant with its account, addresses, ``contact_list`` and figures
+    (the b2b record); 404 otherwise."""
+    uid = parse_uuid(customer_id)
+    with bound(tenant=tenant.pk, customer_uuid=uid):
+        customer = next(iter(_record_query().all()), None) if uid else None
+    if customer is None:
+        raise errors.NotFound("Customer not found.")
+    with bound(customer=customer.pk):
+        customer.contact_list = list(_contacts_query().all())
+    return attach_account_figures([customer])[0]
 
 
 def b2b_customer_with_terms(*, tenant, customer_id) -> Customer:

@@ -146,9 +146,7 @@ def account_view(customer) -> SimpleNamespace:
         tax_id=account.tax_id if account else "",
         billing_address=account.billing_address if account else None,
         shipping_address=account.shipping_address if account else None,
-        contacts=list(customer.contacts.all())
-        if "contacts" in getattr(customer, "_prefetched_objects_cache", {})
-        else [],
+        contacts=getattr(customer, "contact_list", []),
         payment_terms=account.payment_terms if account else DEFAULT_PAYMENT_TERMS,
         currency=account.currency if account else DEFAULT_CURRENCY,
         credit_limit=account.credit_limit if account else 0,
