@@ -5,12 +5,26 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from customers.models import Address, ClientType, Customer
-from tenants import errors
+from tenants import counts, errors
 from tenants.ids import parse_uuid
 
 
 def customers_for_tenant(*, tenant) -> QuerySet[Customer]:
     return Customer.objects.filter(tenant=tenant)
+
+
+#: what tenants.counts keeps for customers (customers/migrations/0003_customer_counts.py)
+CUSTOMERS, ACTIVE_CUSTOMERS = "customers", "customers.active"
+
+
+def customers_total(*, tenant, is_active: bool | None = None) -> int:
+    """The number of the tenant's customers (only the active or inactive ones when asked),
+    read from the counts kept by the database on PostgreSQL (tenants/counts.py)."""
+    everyone = customers_for_tenant(tenant=tenant)
+    if is_active is None:
+        return counts.total(CUSTOMERS, tenant.pk, everyone)
+    active = counts.total(ACTIVE_CUSTOMERS, tenant.pk, everyone.filter(is_active=True))
+    return active if is_active else counts.total(CUSTOMERS, tenant.pk, everyone) - active
 
 
 def customer_get(*, tenant, customer_id) -> Customer:

@@ -6,7 +6,7 @@ from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
 
 from stores.models import CustomerStore, Store
-from tenants import errors
+from tenants import counts, errors
 from tenants.ids import parse_uuid
 
 
@@ -21,6 +21,16 @@ def customer_get_by_store(*, store: Store):
 
 def customer_links_for_store(*, store: Store):
     return CustomerStore.objects.filter(store=store)
+
+
+#: what tenants.counts keeps for stores (stores/migrations/0003_store_link_counts.py)
+STORE_LINKS = "store.links"
+
+
+def store_links_total(*, store: Store) -> int:
+    """The number of the store's customer links, read from the counts kept by the database
+    on PostgreSQL (tenants/counts.py)."""
+    return counts.total(STORE_LINKS, store.pk, customer_links_for_store(store=store))
 
 
 def _shown_name():

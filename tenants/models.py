@@ -156,3 +156,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} [{self.key}] {self.state}"
+
+
+class RowCount(models.Model):
+    """Exact numbers of rows, kept by PostgreSQL as signed deltas (tenants/counts.py).
+
+    Statement-level triggers on the counted tables append one row per (scope, owner) that a
+    statement changed (``+n`` inserted, ``-n`` deleted); a count is the sum of its owner's
+    deltas, read in the reader's own snapshot, so it is exactly ``COUNT(*)``. Writers only
+    append (no hot row to lock), and now and then a trigger merges an owner's deltas into
+    one (``hub_rowcount_compact``, which skips rows other transactions hold). Empty on
+    SQLite, where counts are plain ``COUNT(*)``.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=32, help_text="What is counted, e.g. customers.")
+    owner = models.UUIDField(help_text="Whose rows: a tenant's or a store's id.")
+    delta = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope", "owner"], include=["delta"], name="rowcount_owner"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.owner} {self.delta:+d}"

@@ -93,19 +93,26 @@ def window(queryset: QuerySet, *, key: str, offset: int, limit: int) -> list:
 
 
 def page(
-    queryset: QuerySet, *, key: str, offset: int, limit: int, selective: bool
+    queryset: QuerySet,
+    *,
+    key: str,
+    offset: int,
+    limit: int,
+    selective: bool,
+    total: int | None = None,
 ) -> tuple[list, int]:
     """``(rows offset … offset + limit - 1, total)`` of the ordered ``queryset``: two queries
     (one when a selective filter matches nothing, or the page is past the end of a list).
 
     ``selective``: the queryset has a selective filter (a search), whose matches are found
-    once by ``page_keys``; otherwise the total is a ``COUNT`` (index-only for a list
-    filtered on its owner) and the page a ``window``.
+    once by ``page_keys``; otherwise the total is ``total`` when the caller knows it (a
+    count kept by tenants.counts) or a ``COUNT``, and the page a ``window``.
     """
     if selective:
         keys, total = page_keys(queryset, key=key, offset=offset, limit=limit)
         rows = list(queryset.filter(**{f"{key}__in": keys})) if keys else []
         return rows, total
-    total = queryset.count()
+    if total is None:
+        total = queryset.count()
     rows = window(queryset, key=key, offset=offset, limit=limit) if offset < total else []
     return rows, total

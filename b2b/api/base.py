@@ -171,13 +171,21 @@ class B2BListMetaSerializer(serializers.Serializer):
 
 
 def paginate(
-    queryset, *, page: int, limit: int, key: str = "pk", selective: bool = False
+    queryset,
+    *,
+    page: int,
+    limit: int,
+    key: str = "pk",
+    selective: bool = False,
+    total: int | None = None,
 ) -> tuple[list, dict]:
     """One page of ``queryset`` and the seed's ``meta`` (two queries; see
-    ``tenants.paging.page``: ``selective`` when a search filter is applied). A page past the
-    end is empty."""
+    ``tenants.paging.page``: ``selective`` when a search filter is applied; ``total`` when
+    it is known without counting). A page past the end is empty."""
     offset = (page - 1) * limit
-    items, total = paging.page(queryset, key=key, offset=offset, limit=limit, selective=selective)
+    items, total = paging.page(
+        queryset, key=key, offset=offset, limit=limit, selective=selective, total=total
+    )
     meta = {"total": total, "page": page, "limit": limit, "hasMore": offset + limit < total}
     return items, meta
 

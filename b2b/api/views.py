@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from b2b import analytics, credit, selectors, services
 from b2b.api import serializers as s
 from b2b.api.base import B2B, B2BMessageSerializer, B2BView, data_envelope, list_envelope, paginate
-from customers.selectors import customer_get
+from customers.selectors import customer_get, customers_total
 from pricelists.selectors import price_list_verify
 from tenants import errors
 
@@ -98,8 +98,15 @@ class CustomerListView(B2BView):
         qs = selectors.b2b_customers_list(
             tenant=access.tenant, is_active=query["is_active"], search=query.get("search")
         )
+        search = query.get("search")
         items, meta = paginate(
-            qs, page=query["page"], limit=query["limit"], selective=bool(query.get("search"))
+            qs,
+            page=query["page"],
+            limit=query["limit"],
+            selective=bool(search),
+            total=None
+            if search
+            else customers_total(tenant=access.tenant, is_active=query["is_active"]),
         )
         selectors.attach_account_figures(items)
         data = s.B2BCustomerSummarySerializer(items, many=True).data

@@ -178,15 +178,23 @@ class BlankAsNullCharField(serializers.CharField):
 # --- pagination -------------------------------------------------------------------------------
 
 
-def paginate(queryset, *, page: int, limit: int, selective: bool) -> tuple[list, dict]:
+def paginate(
+    queryset, *, page: int, limit: int, selective: bool, total: int | None = None
+) -> tuple[list, dict]:
     """One page of a store's customer links and the seed's pagination (two queries; see
-    ``tenants.paging.page``: ``selective`` when a search filter is applied).
+    ``tenants.paging.page``: ``selective`` when a search filter is applied; ``total`` when
+    it is known without counting).
 
     ``totalPages`` is ``ceil(total / limit)`` (0 when there is nothing); a page beyond the
     last is not an error: it has no ``data``, ``hasNext`` false and ``hasPrev`` true.
     """
     items, total = paging.page(
-        queryset, key="customer_id", offset=(page - 1) * limit, limit=limit, selective=selective
+        queryset,
+        key="customer_id",
+        offset=(page - 1) * limit,
+        limit=limit,
+        selective=selective,
+        total=total,
     )
     total_pages = math.ceil(total / limit)
     return items, {

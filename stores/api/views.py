@@ -75,11 +75,13 @@ class StoreCustomersView(StoreView):
             sort=SORT_FIELDS[query["sortBy"]],
             descending=query["sortOrder"] == "desc",
         )
+        filtered = any(query.get(name) for name in ("search", "name", "isActive"))
         items, pagination = paginate(
             links,
             page=query["page"],
             limit=query["limit"],
             selective=bool(query.get("search") or query.get("name")),
+            total=None if filtered else selectors.store_links_total(store=access.store),
         )
         return Response(StoreCustomerPageSerializer({"data": items, "pagination": pagination}).data)
 
