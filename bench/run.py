@@ -267,6 +267,8 @@ def endpoints(s: dict, creds: dict) -> list[dict]:
           "/bench/floor/data_list" + q(limit=100)),
         e("peppered findByEmail", "POST", "/v1/bench/peppered/customer/findByEmail", peppered,
           "/bench/floor/peppered_find/bench", body=json.dumps({"email": s["email"]})),
+        e("b2b list p1", "GET", "/api/customers" + q(limit=20), b2b,
+          "/bench/floor/b2b_list" + q(limit=20)),
         e("b2b search", "GET", "/api/customers" + q(search=SELECTIVE), b2b,
           "/bench/floor/b2b_search" + q(search=SELECTIVE)),
         e("b2b search @10k", "GET", "/api/customers" + q(search=SELECTIVE), b2b10k,

@@ -32,6 +32,35 @@ class ClientType(TenantOwnedModel):
         return self.name
 
 
+#: the fields a customer's shown name is made of, in ``display_name``'s order
+DISPLAY_NAME_FIELDS = (
+    "name",
+    "local_name",
+    "first_name",
+    "preposition",
+    "last_name",
+    "discord_display_name",
+    "discord_username",
+    "email",
+)
+
+
+def display_name(
+    name,
+    local_name,
+    first_name,
+    preposition,
+    last_name,
+    discord_display_name,
+    discord_username,
+    email,
+) -> str:
+    """The best name a customer has (``Customer.display_name``; also for rows read with
+    ``values()``): its name, local name, full name, Discord names, or email."""
+    full = " ".join(p for p in (first_name, preposition, last_name) if p)
+    return name or local_name or full or discord_display_name or discord_username or email
+
+
 class Customer(TenantOwnedModel):
     """One person or company of one tenant; every dialect reads and writes this record.
 
@@ -115,15 +144,7 @@ class Customer(TenantOwnedModel):
 
     @property
     def display_name(self) -> str:
-        full = " ".join(p for p in (self.first_name, self.preposition, self.last_name) if p)
-        return (
-            self.name
-            or self.local_name
-            or full
-            or self.discord_display_name
-            or self.discord_username
-            or self.email
-        )
+        return display_name(*(getattr(self, field) for field in DISPLAY_NAME_FIELDS))
 
 
 class Address(TimeStampedModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
 
+from customers.models import DISPLAY_NAME_FIELDS
 from stores.models import CustomerStore, Store
 from tenants import counts, errors
 from tenants.ids import parse_uuid
@@ -100,6 +101,25 @@ def store_customers(
         key = f"customer__{sort}"
     prefix = "-" if descending else ""
     return qs.order_by(f"{prefix}{key}", f"{prefix}customer_id")
+
+
+#: what a store's customer list shows of a link and its customer (store_customer_rows)
+STORE_CUSTOMER_ROW = (
+    "customer_id",
+    "price_list_id",
+    *(f"customer__{field}" for field in DISPLAY_NAME_FIELDS),
+    "customer__uuid",
+    "customer__user_id",
+    "customer__is_active",
+    "customer__created_at",
+    "customer__updated_at",
+)
+
+
+def store_customer_rows(links):
+    """``store_customers`` as rows (dicts of ``STORE_CUSTOMER_ROW``) instead of model
+    instances: a page of 100 links built 200 of them, which cost more than its query."""
+    return links.values(*STORE_CUSTOMER_ROW)
 
 
 def customer_link_get(*, store: Store, customer_id) -> CustomerStore:

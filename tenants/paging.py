@@ -80,16 +80,23 @@ def page_keys(queryset: QuerySet, *, key: str, offset: int, limit: int) -> tuple
     return keys, total
 
 
-def window(queryset: QuerySet, *, key: str, offset: int, limit: int) -> list:
+def _fetch(queryset: QuerySet, rows, key: str, keys) -> list:
+    fetched = rows(queryset) if rows is not None else queryset
+    return list(fetched.filter(**{f"{key}__in": keys}))
+
+
+def window(queryset: QuerySet, *, key: str, offset: int, limit: int, rows=None) -> list:
     """Rows ``offset … offset + limit - 1`` of the ordered ``queryset``, in one query that
     finds the page's keys first and reads only those rows ("deferred join").
 
     A plain ``OFFSET`` reads (and computes every annotation of) each skipped row; here the
     subquery skips them in the index that gives the order (index-only when ``key`` and the
-    order are in it), and only the page's rows are read, joined and annotated.
+    order are in it), and only the page's rows are read, joined and annotated. ``rows``
+    (``queryset -> queryset``, e.g. ``values()`` of related fields) shapes the page's rows
+    only: the joins it adds must not reach the subquery that skips.
     """
     keys = queryset.values(key)[offset : offset + limit]
-    return list(queryset.filter(**{f"{key}__in": keys}))
+    return _fetch(queryset, rows, key, keys)
 
 
 def page(
@@ -100,19 +107,21 @@ def page(
     limit: int,
     selective: bool,
     total: int | None = None,
+    rows=None,
 ) -> tuple[list, int]:
     """``(rows offset … offset + limit - 1, total)`` of the ordered ``queryset``: two queries
     (one when a selective filter matches nothing, or the page is past the end of a list).
 
     ``selective``: the queryset has a selective filter (a search), whose matches are found
     once by ``page_keys``; otherwise the total is ``total`` when the caller knows it (a
-    count kept by tenants.counts) or a ``COUNT``, and the page a ``window``.
+    count kept by tenants.counts) or a ``COUNT``, and the page a ``window``. ``rows``: as
+    for ``window``.
     """
     if selective:
         keys, total = page_keys(queryset, key=key, offset=offset, limit=limit)
-        rows = list(queryset.filter(**{f"{key}__in": keys})) if keys else []
-        return rows, total
+        return (_fetch(queryset, rows, key, keys) if keys else []), total
     if total is None:
         total = queryset.count()
-    rows = window(queryset, key=key, offset=offset, limit=limit) if offset < total else []
-    return rows, total
+    if offset >= total:
+        return [], total
+    return window(queryset, key=key, offset=offset, limit=limit, rows=rows), total

@@ -847,3 +847,28 @@ def test_openapi_documents_the_envelopes_and_error_format():
             schema = operation["responses"][status]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/StoreError"}
     assert "404" in paths["/customers"]["post"]["responses"]
+
+
+def test_the_hand_written_record_is_what_the_declared_fields_render(world):
+    from rest_framework import serializers as drf
+
+    from stores import selectors as store_selectors
+    from stores.api.serializers import StoreCustomerSerializer
+
+    user = UserFactory()
+    shapes = [
+        linked(world.store, price_list=world.price_list, name="Ali", local_name="Ali's"),
+        linked(world.store, name="", local_name="", first_name="Ada", last_name="Lovelace"),
+        linked(world.store, user=user, is_active=False),
+    ]
+    for customer in shapes:
+        link = CustomerStore.objects.select_related("customer").get(
+            customer=customer, store=world.store
+        )
+        serializer = StoreCustomerSerializer(link)
+        declared = drf.Serializer.to_representation(serializer, link)
+        assert serializer.data == declared
+        assert list(serializer.data) == list(declared)
+        links = store_selectors.store_customers(store=world.store)
+        row = store_selectors.store_customer_rows(links).get(customer_id=customer.pk)
+        assert StoreCustomerSerializer(row).data == declared  # what the list renders

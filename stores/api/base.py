@@ -159,13 +159,18 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+def js_timestamp(value):
+    """UTC with milliseconds and ``Z``, as JavaScript's ``Date.toISOString()``."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class IsoDateTimeField(serializers.DateTimeField):
     """UTC with milliseconds and ``Z``, as JavaScript's ``Date.toISOString()``."""
 
     def to_representation(self, value):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return js_timestamp(value)
 
 
 class BlankAsNullCharField(serializers.CharField):
@@ -179,11 +184,12 @@ class BlankAsNullCharField(serializers.CharField):
 
 
 def paginate(
-    queryset, *, page: int, limit: int, selective: bool, total: int | None = None
+    queryset, *, page: int, limit: int, selective: bool, total: int | None = None, rows=None
 ) -> tuple[list, dict]:
     """One page of a store's customer links and the seed's pagination (two queries; see
     ``tenants.paging.page``: ``selective`` when a search filter is applied; ``total`` when
-    it is known without counting).
+    it is known without counting; ``rows`` shapes the page's rows, see
+    ``tenants.paging.window``).
 
     ``totalPages`` is ``ceil(total / limit)`` (0 when there is nothing); a page beyond the
     last is not an error: it has no ``data``, ``hasNext`` false and ``hasPrev`` true.
@@ -195,6 +201,7 @@ def paginate(
         limit=limit,
         selective=selective,
         total=total,
+        rows=rows,
     )
     total_pages = math.ceil(total / limit)
     return items, {

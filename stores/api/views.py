@@ -82,6 +82,7 @@ class StoreCustomersView(StoreView):
             limit=query["limit"],
             selective=bool(query.get("search") or query.get("name")),
             total=None if filtered else selectors.store_links_total(store=access.store),
+            rows=selectors.store_customer_rows,
         )
         return Response(StoreCustomerPageSerializer({"data": items, "pagination": pagination}).data)
 
