@@ -153,3 +153,22 @@ def backfill_sql(*, table: str, counts: list[tuple[str, str, str]]) -> list[str]
             for scope, owner, condition in counts
         ),
     ]
+
+
+def install(schema_editor, *, table: str, function: str, counts: list[tuple[str, str, str]]):
+    """Create ``counts``' triggers on ``table`` and count its existing rows (a migration's
+    forward step; nothing on databases other than PostgreSQL)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    create, _ = trigger_sql(table=table, function=function, counts=counts)
+    for sql in (*create, *backfill_sql(table=table, counts=counts)):
+        schema_editor.execute(sql)
+
+
+def uninstall(schema_editor, *, table: str, function: str, counts: list[tuple[str, str, str]]):
+    """Drop ``counts``' triggers and forget their deltas (a migration's backward step)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    _, drop = trigger_sql(table=table, function=function, counts=counts)
+    for sql in (*drop, forget_sql(counts=counts)):
+        schema_editor.execute(sql)

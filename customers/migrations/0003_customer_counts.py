@@ -6,25 +6,22 @@ from django.db import migrations
 
 from tenants import counts
 
-COUNTS = [
+TRIGGERS = {
+    "table": "customers_customer",
+    "function": "hub_count_customers",
+    "counts": [
     ("customers", "tenant_id", "TRUE"),
     ("customers.active", "tenant_id", "is_active"),
-]
-CREATE, DROP = counts.trigger_sql(
-    table="customers_customer", function="hub_count_customers", counts=COUNTS
-)
+],
+}
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in (*CREATE, *counts.backfill_sql(table="customers_customer", counts=COUNTS)):
-            schema_editor.execute(sql)
+    counts.install(schema_editor, **TRIGGERS)
 
 
 def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in (*DROP, counts.forget_sql(counts=COUNTS)):
-            schema_editor.execute(sql)
+    counts.uninstall(schema_editor, **TRIGGERS)
 
 
 class Migration(migrations.Migration):

@@ -6,22 +6,19 @@ from django.db import migrations
 
 from tenants import counts
 
-COUNTS = [("store.links", "store_id", "TRUE")]
-CREATE, DROP = counts.trigger_sql(
-    table="stores_customerstore", function="hub_count_store_links", counts=COUNTS
-)
+TRIGGERS = {
+    "table": "stores_customerstore",
+    "function": "hub_count_store_links",
+    "counts": [("store.links", "store_id", "TRUE")],
+}
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in (*CREATE, *counts.backfill_sql(table="stores_customerstore", counts=COUNTS)):
-            schema_editor.execute(sql)
+    counts.install(schema_editor, **TRIGGERS)
 
 
 def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in (*DROP, counts.forget_sql(counts=COUNTS)):
-            schema_editor.execute(sql)
+    counts.uninstall(schema_editor, **TRIGGERS)
 
 
 class Migration(migrations.Migration):
