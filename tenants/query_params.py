@@ -17,6 +17,9 @@ building it.
     with bound(customer=customer.pk):
         rows = list(orders_of_customer().all())
 
+Always evaluate a clone (``.all()``, a slice): a cached queryset evaluated itself would keep
+its first results and hand them to every later caller.
+
 A ``Param`` is compiled like a ``Value`` of its ``output_field`` (the same placeholder and
 database preparation), with the value bound where and when the query is compiled: per
 thread and per request (a context variable), never shared. Evaluating a query outside
