@@ -16,8 +16,8 @@ from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, 
 
 from b2b.models import Account, Contact, CreditCheck, OrderStatus, SalesOrder
 from customers.models import Customer
-from customers.selectors import customer_get, customers_for_tenant
-from tenants import errors
+from customers.selectors import customer_get, customers_for_tenant, customers_total
+from tenants import errors, paging
 from tenants.ids import parse_uuid
 from tenants.query_params import Param, bound
 
@@ -99,6 +99,24 @@ def b2b_customers_list(
         # served on PostgreSQL by the trigram indexes of customers/migrations/0002
         qs = qs.filter(Q(name__icontains=search) | Q(email__icontains=search))
     return with_account(qs).order_by("-created_at", "-id")
+
+
+def b2b_customers_page(
+    *, tenant, offset: int, limit: int, is_active: bool | None = None, search: str | None = None
+) -> tuple[list[Customer], int]:
+    """``(customers with their account and figures, total)``: one page of
+    ``b2b_customers_list``. A search is paged by finding its matches once
+    (``tenants.paging.page_keys``); otherwise the total is the one the database keeps
+    (``customers_total``); the page is read by a deferred join (tenants/paging.py)."""
+    customers, total = paging.page(
+        b2b_customers_list(tenant=tenant, is_active=is_active, search=search),
+        key="pk",
+        offset=offset,
+        limit=limit,
+        selective=bool(search),
+        total=None if search else customers_total(tenant=tenant, is_active=is_active),
+    )
+    return attach_account_figures(customers), total
 
 
 def _one(qs: QuerySet[Customer], customer_id) -> Customer:

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
 
 from customers.models import DISPLAY_NAME_FIELDS
 from stores.models import CustomerStore, Store
-from tenants import counts, errors
+from tenants import counts, errors, paging
 from tenants.ids import parse_uuid
 
 
@@ -120,6 +120,37 @@ def store_customer_rows(links):
     """``store_customers`` as rows (dicts of ``STORE_CUSTOMER_ROW``) instead of model
     instances: a page of 100 links built 200 of them, which cost more than its query."""
     return links.values(*STORE_CUSTOMER_ROW)
+
+
+def store_customers_page(
+    *,
+    store: Store,
+    offset: int,
+    limit: int,
+    search: str | None = None,
+    name: str | None = None,
+    is_active: bool | None = None,
+    sort: str = "created_at",
+    descending: bool = True,
+) -> tuple[list[dict], int]:
+    """``(rows, total)``: one page of ``store_customers`` as ``store_customer_rows``.
+
+    A search is paged by finding its matches once (``tenants.paging.page_keys``); without
+    filters the total is the one the database keeps (``store_links_total``), otherwise a
+    ``COUNT``; the page is read by a deferred join (tenants/paging.py)."""
+    links = store_customers(
+        store=store, search=search, name=name, is_active=is_active, sort=sort, descending=descending
+    )
+    unfiltered = not search and not name and is_active is None
+    return paging.page(
+        links,
+        key="customer_id",
+        offset=offset,
+        limit=limit,
+        selective=bool(search or name),
+        total=store_links_total(store=store) if unfiltered else None,
+        rows=store_customer_rows,
+    )
 
 
 def customer_link_get(*, store: Store, customer_id) -> CustomerStore:

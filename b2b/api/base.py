@@ -170,24 +170,19 @@ class B2BListMetaSerializer(serializers.Serializer):
     hasMore = serializers.BooleanField()
 
 
-def paginate(
-    queryset,
-    *,
-    page: int,
-    limit: int,
-    key: str = "pk",
-    selective: bool = False,
-    total: int | None = None,
-) -> tuple[list, dict]:
-    """One page of ``queryset`` and the seed's ``meta`` (two queries; see
-    ``tenants.paging.page``: ``selective`` when a search filter is applied; ``total`` when
-    it is known without counting). A page past the end is empty."""
-    offset = (page - 1) * limit
+def page_meta(*, page: int, limit: int, total: int) -> dict:
+    """The seed's ``meta`` of a list page."""
+    return {"total": total, "page": page, "limit": limit, "hasMore": page * limit < total}
+
+
+def paginate(queryset, *, page: int, limit: int) -> tuple[list, dict]:
+    """One page of ``queryset`` (ordered; its primary key identifies a row) and the seed's
+    ``meta``: a ``COUNT`` and a deferred join (tenants/paging.py). A page past the end is
+    empty."""
     items, total = paging.page(
-        queryset, key=key, offset=offset, limit=limit, selective=selective, total=total
+        queryset, key="pk", offset=(page - 1) * limit, limit=limit, selective=False
     )
-    meta = {"total": total, "page": page, "limit": limit, "hasMore": offset + limit < total}
-    return items, meta
+    return items, page_meta(page=page, limit=limit, total=total)
 
 
 # --- envelopes (OpenAPI) ------------------------------------------------------------------

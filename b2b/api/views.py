@@ -12,8 +12,16 @@ from rest_framework.response import Response
 
 from b2b import analytics, credit, selectors, services
 from b2b.api import serializers as s
-from b2b.api.base import B2B, B2BMessageSerializer, B2BView, data_envelope, list_envelope, paginate
-from customers.selectors import customer_get, customers_total
+from b2b.api.base import (
+    B2B,
+    B2BMessageSerializer,
+    B2BView,
+    data_envelope,
+    list_envelope,
+    page_meta,
+    paginate,
+)
+from customers.selectors import customer_get
 from pricelists.selectors import price_list_verify
 from tenants import errors
 
@@ -95,20 +103,15 @@ class CustomerListView(B2BView):
     def get(self, request):
         access = self.access(request)
         query = self.query(s.B2BCustomerListQuerySerializer)
-        qs = selectors.b2b_customers_list(
-            tenant=access.tenant, is_active=query["is_active"], search=query.get("search")
+        page, limit = query["page"], query["limit"]
+        items, total = selectors.b2b_customers_page(
+            tenant=access.tenant,
+            offset=(page - 1) * limit,
+            limit=limit,
+            is_active=query["is_active"],
+            search=query.get("search"),
         )
-        search = query.get("search")
-        items, meta = paginate(
-            qs,
-            page=query["page"],
-            limit=query["limit"],
-            selective=bool(search),
-            total=None
-            if search
-            else customers_total(tenant=access.tenant, is_active=query["is_active"]),
-        )
-        selectors.attach_account_figures(items)
+        meta = page_meta(page=page, limit=limit, total=total)
         data = s.B2BCustomerSummarySerializer(items, many=True).data
         return Response({"data": data, "meta": meta})
 

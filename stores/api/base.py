@@ -26,7 +26,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from tenants import paging
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.authentication import BearerAuthentication
 
@@ -183,28 +182,12 @@ class BlankAsNullCharField(serializers.CharField):
 # --- pagination -------------------------------------------------------------------------------
 
 
-def paginate(
-    queryset, *, page: int, limit: int, selective: bool, total: int | None = None, rows=None
-) -> tuple[list, dict]:
-    """One page of a store's customer links and the seed's pagination (two queries; see
-    ``tenants.paging.page``: ``selective`` when a search filter is applied; ``total`` when
-    it is known without counting; ``rows`` shapes the page's rows, see
-    ``tenants.paging.window``).
-
-    ``totalPages`` is ``ceil(total / limit)`` (0 when there is nothing); a page beyond the
-    last is not an error: it has no ``data``, ``hasNext`` false and ``hasPrev`` true.
-    """
-    items, total = paging.page(
-        queryset,
-        key="customer_id",
-        offset=(page - 1) * limit,
-        limit=limit,
-        selective=selective,
-        total=total,
-        rows=rows,
-    )
+def pagination(*, page: int, limit: int, total: int) -> dict:
+    """The seed's pagination object. ``totalPages`` is ``ceil(total / limit)`` (0 when there
+    is nothing); a page beyond the last is not an error: it has no ``data``, ``hasNext``
+    false and ``hasPrev`` true."""
     total_pages = math.ceil(total / limit)
-    return items, {
+    return {
         "page": page,
         "limit": limit,
         "total": total,

@@ -13,8 +13,8 @@ from stores.api.base import (
     DeleteWithBodySchema,
     StoreView,
     error_response,
-    paginate,
 )
+from stores.api.base import pagination as base_pagination
 from stores.api.serializers import (
     StoreCustomerCreatedSerializer,
     StoreCustomerCreateSerializer,
@@ -67,23 +67,18 @@ class StoreCustomersView(StoreView):
         params = {k: v for k, v in request.query_params.items() if v != ""}
         query = _validated(StoreCustomerListQuerySerializer, params)
         is_active = query.get("isActive")
-        links = selectors.store_customers(
+        page, limit = query["page"], query["limit"]
+        items, total = selectors.store_customers_page(
             store=access.store,
+            offset=(page - 1) * limit,
+            limit=limit,
             search=query.get("search"),
             name=query.get("name"),
             is_active=None if is_active is None else is_active == "true",
             sort=SORT_FIELDS[query["sortBy"]],
             descending=query["sortOrder"] == "desc",
         )
-        filtered = any(query.get(name) for name in ("search", "name", "isActive"))
-        items, pagination = paginate(
-            links,
-            page=query["page"],
-            limit=query["limit"],
-            selective=bool(query.get("search") or query.get("name")),
-            total=None if filtered else selectors.store_links_total(store=access.store),
-            rows=selectors.store_customer_rows,
-        )
+        pagination = base_pagination(page=page, limit=limit, total=total)
         return Response(StoreCustomerPageSerializer({"data": items, "pagination": pagination}).data)
 
     @extend_schema(
