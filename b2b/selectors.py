@@ -90,8 +90,8 @@ def b2b_customers_list(
     *, tenant, is_active: bool | None = None, search: str | None = None
 ) -> QuerySet[Customer]:
     """The tenant's customers, newest first, with their account, filtered on ``is_active``
-    and a search on name and email (case-insensitive substring). Read a page of it, then
-    ``attach_account_figures``."""
+    and a search on name and email (case-insensitive substring); ``b2b_customers_page``
+    reads a page of it with the figures."""
     qs = customers_for_tenant(tenant=tenant)
     if is_active is not None:
         qs = qs.filter(is_active=is_active)
@@ -129,7 +129,7 @@ def _one(qs: QuerySet[Customer], customer_id) -> Customer:
 
 @cache
 def _record_query():
-    return with_account(Customer.objects.filter(tenant_id=TENANT, uuid=CUSTOMER_UUID)).order_by()
+    return with_account(customers_for_tenant(tenant=TENANT).filter(uuid=CUSTOMER_UUID)).order_by()
 
 
 @cache

@@ -22,8 +22,8 @@ Every way rows change goes through the triggers: the ORM, bulk and raw SQL, COPY
 triggers here: there a total is ``COUNT(*)``, which is what an embedded database of modest
 size should do anyway.
 
-Apps declare what they count in their migrations (``trigger_sql``, ``backfill_sql``) and
-read it with ``total``.
+Apps declare what they count in a migration (``install``/``uninstall``: the triggers, and
+one count of the rows already there) and read it with ``total``.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ END $$;
 
 
 def forget_sql(*, counts: list[tuple[str, str, str]]) -> str:
+    """The statement that deletes ``counts``' deltas."""
     scopes = ", ".join(f"'{scope}'" for scope, _, _ in counts)
     return f"DELETE FROM {TABLE} WHERE scope IN ({scopes})"
 
@@ -144,9 +145,8 @@ def forget_sql(*, counts: list[tuple[str, str, str]]) -> str:
 def backfill_sql(*, table: str, counts: list[tuple[str, str, str]]) -> list[str]:
     """Statements that replace ``counts``' deltas with one row per owner counted from
     ``table``: run them after ``trigger_sql``'s, in the same transaction."""
-    scopes = ", ".join(f"'{scope}'" for scope, _, _ in counts)
     return [
-        f"DELETE FROM {TABLE} WHERE scope IN ({scopes})",
+        forget_sql(counts=counts),
         *(
             f"INSERT INTO {TABLE} (scope, owner, delta) SELECT '{scope}', {owner}, COUNT(*)"
             f" FROM {table} WHERE {condition} GROUP BY {owner}"

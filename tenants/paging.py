@@ -1,4 +1,4 @@
-"""Pages of filtered lists that need an exact total (the store and b2b dialects' searches).
+"""Pages of lists that need an exact total (the store and b2b dialects): ``page`` reads one.
 
 A page with a total is usually two statements: ``COUNT(*)`` and ``ORDER BY … LIMIT … OFFSET``.
 For a substring search both evaluate the search (a trigram index scan and a recheck of every
@@ -13,8 +13,10 @@ the matches: one statement whose cost grows with the number of matches, not with
 the list, and whose plan for the filter is the plan of a count. The caller then reads the
 page's rows by their keys.
 
-Use it when the filter is selective (a search); an unfiltered list is better served by an
-index-only ``COUNT`` and an index-ordered page.
+Use it when the filter is selective (a search). Otherwise ``page`` takes the total the
+caller knows (a count kept by tenants/counts.py) or a ``COUNT``, and reads the page by a
+deferred join (``window``): its keys are skipped in the index that gives the order, and
+only its rows are read.
 """
 
 from __future__ import annotations

@@ -198,10 +198,13 @@ class StoreCustomerSerializer(serializers.Serializer):
 
 def link_row(link) -> dict:
     """A CustomerStore (with its customer) as a row of ``STORE_CUSTOMER_ROW``."""
-    customer = vars(link.customer)
-    row = {name: customer[name[len("customer__") :]] for name in STORE_CUSTOMER_ROW[2:]}
-    row.update(customer_id=link.customer_id, price_list_id=link.price_list_id)
-    return row
+    link_columns, customer_columns = vars(link), vars(link.customer)
+    return {
+        name: customer_columns[name.removeprefix("customer__")]
+        if name.startswith("customer__")
+        else link_columns[name]
+        for name in STORE_CUSTOMER_ROW
+    }
 
 
 class StorePaginationSerializer(serializers.Serializer):

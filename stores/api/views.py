@@ -13,8 +13,8 @@ from stores.api.base import (
     DeleteWithBodySchema,
     StoreView,
     error_response,
+    pagination,
 )
-from stores.api.base import pagination as base_pagination
 from stores.api.serializers import (
     StoreCustomerCreatedSerializer,
     StoreCustomerCreateSerializer,
@@ -78,8 +78,11 @@ class StoreCustomersView(StoreView):
             sort=SORT_FIELDS[query["sortBy"]],
             descending=query["sortOrder"] == "desc",
         )
-        pagination = base_pagination(page=page, limit=limit, total=total)
-        return Response(StoreCustomerPageSerializer({"data": items, "pagination": pagination}).data)
+        return Response(
+            StoreCustomerPageSerializer(
+                {"data": items, "pagination": pagination(page=page, limit=limit, total=total)}
+            ).data
+        )
 
     @extend_schema(
         tags=TAGS,
