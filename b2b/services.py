@@ -162,7 +162,7 @@ def account_create(
     _address_write(
         customer=customer, account=account, attr="shipping_address", value=shipping_address
     )
-    _save(account)
+    _save_with_customers_time(account, customer)
     customer.account = account
     for contact in contacts:
         contact_create(customer=customer, **contact)
@@ -195,11 +195,20 @@ def account_update(
         _address_write(
             customer=customer, account=account, attr="shipping_address", value=shipping_address
         )
-    _save(account)
+    _save_with_customers_time(account, customer)
     return customer
 
 
 # --- contacts -----------------------------------------------------------------------------
+
+
+def _save_with_customers_time(account: Account, customer: Customer) -> None:
+    """Save the account stamped with its customer's ``updated_at``: one change of the record
+    has one time, whichever dialect shows it (b2b shows the later of the two, the others the
+    customer's, and ``auto_now`` would give the account a later instant)."""
+    _save(account)
+    Account.objects.filter(pk=account.pk).update(updated_at=customer.updated_at)
+    account.updated_at = customer.updated_at
 
 
 def _contact_save(contact: Contact) -> None:

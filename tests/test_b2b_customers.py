@@ -707,3 +707,20 @@ def test_the_hand_written_record_is_what_the_declared_fields_render(world):
             declared = drf.Serializer.to_representation(serializer, account_view(record))
             assert serializer.data == declared
             assert list(serializer.data) == list(declared)
+
+
+def test_one_change_has_one_time_in_every_dialect(world):
+    """Creating or changing a b2b record stamps the customer and its account alike, so the
+    b2b dialect (the later of the two) and the others (the customer's) show one time."""
+    client = bearer_client(world.agent)
+    created = client.post("/api/customers", SEED_CREATE, format="json")
+    assert created.status_code == 201
+    uuid = json_of(created)["data"]["id"]
+    both = lambda: Customer.objects.values_list("updated_at", "account__updated_at").get(uuid=uuid)  # noqa: E731
+    customer_time, account_time = both()
+    assert customer_time == account_time
+    assert (
+        client.put(f"/api/customers/{uuid}", {"credit_limit": 5}, format="json").status_code == 200
+    )
+    customer_time_after, account_time_after = both()
+    assert customer_time_after == account_time_after > customer_time
