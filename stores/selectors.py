@@ -31,7 +31,12 @@ STORE_LINKS = "store.links"
 def store_links_total(*, store: Store) -> int:
     """The number of the store's customer links, read from the counts kept by the database
     on PostgreSQL (tenants/counts.py)."""
-    return counts.total(STORE_LINKS, store.pk, customer_links_for_store(store=store))
+    return store_links_counted(store=store).total
+
+
+def store_links_counted(*, store: Store) -> counts.Counted:
+    """``store_links_total`` with the version of the store's links (tenants/counts.py)."""
+    return counts.counted(STORE_LINKS, store.pk, customer_links_for_store(store=store))
 
 
 def _shown_name():
@@ -137,18 +142,21 @@ def store_customers_page(
 
     A search is paged by finding its matches once (``tenants.paging.page_keys``); without
     filters the total is the one the database keeps (``store_links_total``), otherwise a
-    ``COUNT``; the page is read by a deferred join (tenants/paging.py)."""
+    ``COUNT``; the page is read by a deferred join (tenants/paging.py), which starts deep
+    pages of the default order (creation time: keys that never change) from a landmark."""
     links = store_customers(
         store=store, search=search, name=name, is_active=is_active, sort=sort, descending=descending
     )
     unfiltered = not search and not name and is_active is None
+    counted = store_links_counted(store=store) if unfiltered else None
     return paging.page(
         links,
         key="customer_id",
         offset=offset,
         limit=limit,
         selective=bool(search or name),
-        total=store_links_total(store=store) if unfiltered else None,
+        total=counted.total if counted else None,
+        counted=counted if sort == "created_at" else None,
         rows=store_customer_rows,
     )
 

@@ -16,7 +16,7 @@ from customers.models import Customer
 from customers.selectors import ACTIVE_CUSTOMERS, CUSTOMERS, customers_total
 from customers.services import customer_create
 from stores.models import CustomerStore
-from stores.selectors import STORE_LINKS, store_links_total
+from stores.selectors import STORE_LINKS, store_links_counted, store_links_total
 from stores.services import customer_store_link, store_customers_remove
 from tenants import counts
 from tenants.models import RowCount
@@ -89,6 +89,35 @@ def test_compaction_merges_an_owners_deltas_and_keeps_their_sum(postgres_only):
     assert list(rows.values_list("delta", flat=True)) == [28]
     assert customers_total(tenant=tenant) == 28
     assert customers_total(tenant=tenant, is_active=True) == 28
+
+
+@pytest.mark.django_db
+def test_the_version_changes_with_every_change_of_the_rows_and_every_merge(postgres_only):
+    store = StoreFactory()
+    x, y = CustomerFactory.create_batch(2, tenant=store.tenant)
+    version = lambda: store_links_counted(store=store).version  # noqa: E731
+    seen = [version()]
+    customer_store_link(customer=x, store=store)
+    seen.append(version())
+    assert store_links_counted(store=store).total == 1
+    CustomerStore.objects.filter(store=store).update(price_list=None)  # no count changes
+    assert version() == seen[-1]
+    # one link out and another in, then merged: back to one row whose sum is the same as
+    # before, but not the same rows, so not the same version
+    customer_store_link(customer=y, store=store)
+    CustomerStore.objects.filter(store=store, customer=x).delete()
+    seen.append(version())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hub_rowcount_compact(%s, %s)", [STORE_LINKS, store.pk])
+    seen.append(version())
+    # everything removed and merged to a sum of 0: a row is left, and a version of its own
+    CustomerStore.objects.filter(store=store).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hub_rowcount_compact(%s, %s)", [STORE_LINKS, store.pk])
+    seen.append(version())
+    assert store_links_counted(store=store).total == 0
+    assert len(set(seen)) == len(seen) == 5
+    assert list(RowCount.objects.filter(owner=store.pk).values_list("delta", flat=True)) == [0]
 
 
 @pytest.mark.django_db

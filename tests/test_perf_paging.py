@@ -7,6 +7,7 @@ plain ``OFFSET`` would give, with the same total: these tests compare them direc
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,10 +19,11 @@ from rest_framework import serializers
 
 from config import db_adapters
 from customers.models import Customer
+from customers.selectors import CUSTOMERS
 from stores import selectors as store_selectors
 from stores.models import CustomerStore
 from stores.services import customer_store_link, store_customer_create
-from tenants import paging
+from tenants import counts, paging
 from tenants.api.dialect import iso_timestamp as timestamp
 from tests.factories import CustomerFactory, CustomerStoreFactory, StoreFactory, TenantFactory
 
@@ -159,6 +161,125 @@ def test_deep_pages_of_a_store_are_slices_of_the_whole_list(db):
             )
             assert [r.customer_id for r in rows] == matches[2:5]
             assert total == len(matches) == 8
+
+
+# --- landmarks: deep pages of lists whose count is kept --------------------------------------------
+
+
+@pytest.fixture
+def landmark_every(monkeypatch):
+    """Landmarks every 4 rows (and none remembered from another test)."""
+    monkeypatch.setattr(paging, "LANDMARK_EVERY", 4)
+    monkeypatch.setattr(paging, "_landmarks", type(paging._landmarks)())
+    return 4
+
+
+def linked_store(names=NAMES):
+    store = StoreFactory()
+    for customer in customers(store.tenant, names):
+        customer_store_link(customer=customer, store=store)
+    return store
+
+
+def store_page(store, offset, limit=3, descending=True):
+    return store_selectors.store_customers_page(
+        store=store, offset=offset, limit=limit, descending=descending
+    )
+
+
+def whole_store_list(store, descending=True):
+    links = store_selectors.store_customers(store=store, descending=descending)
+    return [link.customer_id for link in links]
+
+
+@pytest.mark.parametrize("order", [("-created_at", "-id"), ("created_at", "id"), ("name", "-id")])
+def test_every_page_from_a_landmark_is_the_offset_slice(
+    postgres_only, landmark_every, tenant, order
+):
+    qs = ordered(tenant, *order)
+    everything = [c.pk for c in qs]
+    counted = counts.counted(CUSTOMERS, tenant.pk, qs)
+    assert counted.total == len(everything) and counted.version
+    for offset in range(len(everything) + 2):
+        for limit in (1, 3, 5):
+            rows = paging.window(qs, key="pk", offset=offset, limit=limit, counted=counted)
+            assert [r.pk for r in rows] == everything[offset : offset + limit], (offset, limit)
+    marks = paging.landmarks(qs, counted)
+    assert len(marks) == len(everything) // 4  # rows 3, 7, 11, ...
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_store_pages_stay_exact_while_links_come_and_go(
+    postgres_only, landmark_every, monkeypatch, descending
+):
+    clock = time.monotonic
+    store = linked_store()
+    for offset in range(24):
+        rows, total = store_page(store, offset, descending=descending)
+        assert [r["customer_id"] for r in rows] == whole_store_list(store, descending)[
+            offset : offset + 3
+        ]
+        assert total == len(NAMES)
+    # links added (the newest of all, and one at the same instant as others) and one removed:
+    # a new version, and every landmark of the old one is at another position now
+    newest, twin = customers(store.tenant, ["Newest", "Twin"])
+    for customer, hours in ((newest, 100), (twin, 3)):
+        Customer.objects.filter(pk=customer.pk).update(created_at=BASE + timedelta(hours=hours))
+        customer.refresh_from_db()
+        customer_store_link(customer=customer, store=store)
+    CustomerStore.objects.filter(store=store, customer__name=NAMES[1]).delete()
+    everything = whole_store_list(store, descending)
+    # first the old version's landmarks are left unused (measured too recently), then, later,
+    # measured again for the new version
+    for later, measured in ((0, False), (paging.LANDMARK_REFRESH_S + 1, True)):
+        monkeypatch.setattr(paging.time, "monotonic", lambda later=later: clock() + later)
+        with CaptureQueriesContext(connection) as ctx:
+            for offset in range(26):
+                rows, total = store_page(store, offset, descending=descending)
+                assert [r["customer_id"] for r in rows] == everything[offset : offset + 3]
+                assert total == len(everything) == len(NAMES) + 1
+        assert any("row_number()" in q["sql"] for q in ctx.captured_queries) == measured
+
+
+def test_landmarks_are_measured_once_per_version(postgres_only, landmark_every):
+    store = linked_store()
+    with CaptureQueriesContext(connection) as first:
+        store_page(store, 9)
+    with CaptureQueriesContext(connection) as again:
+        store_page(store, 13)
+    assert len(first) == 3  # the total and version, the landmarks, the page
+    assert len(again) == 2
+    assert "row_number()" in first.captured_queries[1]["sql"]
+    version = store_selectors.store_links_counted(store=store).version
+    customer_store_link(customer=CustomerFactory(tenant=store.tenant), store=store)
+    assert store_selectors.store_links_counted(store=store).version != version
+    with CaptureQueriesContext(connection) as changed:
+        store_page(store, 9)
+    assert len(changed) == 2  # measured less than LANDMARK_REFRESH_S ago: skips as before
+
+
+def test_other_sorts_and_filters_use_no_landmarks(postgres_only, landmark_every):
+    store = linked_store()
+    for kwargs in ({"sort": "name"}, {"is_active": True}):
+        links = store_selectors.store_customers(store=store, **kwargs)
+        everything = [link.customer_id for link in links]
+        with CaptureQueriesContext(connection) as ctx:
+            rows, _ = store_selectors.store_customers_page(store=store, offset=9, limit=3, **kwargs)
+        assert [r["customer_id"] for r in rows] == everything[9:12]
+        assert not any("row_number()" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_without_kept_counts_pages_skip_as_before(db, landmark_every):
+    store = linked_store()
+    counted = store_selectors.store_links_counted(store=store)
+    if connection.vendor == "postgresql":
+        assert counted.version is not None
+    else:
+        assert counted.version is None  # SQLite: COUNT(*) and plain skips
+        with CaptureQueriesContext(connection) as ctx:
+            rows, total = store_page(store, 13)
+        assert len(ctx) == 2 and total == len(NAMES)
+        assert [r["customer_id"] for r in rows] == whole_store_list(store)[13:16]
 
 
 # --- timestamps -----------------------------------------------------------------------------------
