@@ -16,6 +16,9 @@ class PaymentTerms(models.TextChoices):
     NET_90 = "net_90", "Net 90"
 
 
+#: the parts of an address the b2b dialect reads and writes (of customers.models.Address)
+ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
+
 PAYMENT_TERM_DAYS = {
     "due_on_receipt": 0,
     "net_7": 7,

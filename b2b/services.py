@@ -18,6 +18,7 @@ from django.utils import timezone
 from b2b import credit
 from b2b.currencies import is_iso_4217
 from b2b.models import (
+    ADDRESS_PARTS,
     ORDER_TRANSITIONS,
     PAYMENT_TERM_DAYS,
     Account,
@@ -55,7 +56,6 @@ ACCOUNT_FIELDS = frozenset(
     }
 )
 CONTACT_FIELDS = frozenset({"name", "title", "email", "phone", "is_primary"})
-ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
 ADDRESS_KEYS = {"billing_address": "billing", "shipping_address": "shipping"}
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("999999999999.99")  # 12 integer digits, as the columns allow

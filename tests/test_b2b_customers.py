@@ -687,7 +687,69 @@ def test_unknown_url_under_the_prefix_is_a_b2b_404(world):
     assert "error" in json_of(response)
 
 
+def _record_kinds(world) -> dict:
+    """Customers of every shape the b2b record has: with an account and both, one or no
+    addresses (its time later or earlier than the customer's), without an account, and
+    name-less ones created by other dialects."""
+    full = seed_customer_xyz(world.tenant)
+    ContactFactory(customer=full, is_primary=False)
+    billing_only = account_customer(
+        world.tenant, billing={"line1": "1 Bill St", "country": "US"}, price_list=world.price_list
+    )
+    shipping_only = account_customer(world.tenant, shipping={"city": "Shipton"}, fax="+1-5")
+    no_addresses = account_customer(world.tenant, credit_limit=Decimal("12.30"))
+    Account.objects.filter(customer=no_addresses).update(
+        updated_at=_ts("2020-01-01T00:00:00Z"), customer_since=None
+    )
+    Account.objects.filter(customer=shipping_only).update(
+        customer_since=_ts("2019-05-05T00:00:00Z")
+    )
+    Customer.objects.filter(pk=billing_only.pk).update(updated_at=_ts("2020-01-01T00:00:00Z"))
+    bare = CustomerFactory(tenant=world.tenant, name="", first_name="Ada", last_name="Lovelace")
+    # created by the other dialects (no account), their names then emptied, as a record
+    # imported with only first/last, local or Discord names has it: shown by display name
+    slug = world.tenant.slug
+    created = api_key_client(world.api_key, "bare").post(
+        f"/v1/{slug}/peppered/customer",
+        {"email": "pep@example.com", "customerFirstName": "Pep", "customerLastName": "Per"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    by_peppered = Customer.objects.get(pk=json_of(created)["customerId"])
+    created = bearer_client(world.agent, **{"x-store-id": str(world.store.id)}).post(
+        "/customers", {"localName": "Shop Nelly"}, format="json"
+    )
+    assert created.status_code in (200, 201), created.content
+    by_store = Customer.objects.get(uuid=json_of(created)["customer"]["id"])
+    created = bearer_client(world.agent, **{"x-tenant-id": slug}).post(
+        "/api/data/customer",
+        {
+            "discordId": "80351110224678912",
+            "discordUsername": "nelly",
+            "discordDisplayName": "Nelly",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    by_data = Customer.objects.get(uuid=json_of(created)["id"])
+    others = (by_peppered, by_store, by_data)
+    Customer.objects.filter(pk__in=[c.pk for c in others]).update(name="")
+    assert not Account.objects.filter(customer__in=[bare, *others]).exists()
+    return {
+        "full": full,
+        "billing only": billing_only,
+        "shipping only": shipping_only,
+        "no addresses": no_addresses,
+        "no account": bare,
+        "peppered": by_peppered,
+        "store": by_store,
+        "data": by_data,
+    }
+
+
 def test_the_hand_written_record_is_what_the_declared_fields_render(world):
+    """The record (a Customer) and the list's rows (b2b_customer_rows) render by hand
+    exactly what the declared fields render, and a row exactly what its customer does."""
     from rest_framework import serializers as drf
 
     from b2b import selectors
@@ -695,18 +757,90 @@ def test_the_hand_written_record_is_what_the_declared_fields_render(world):
         B2BCustomerSerializer,
         B2BCustomerSummarySerializer,
         account_view,
+        customer_row,
+        row_view,
     )
+    from tenants.api.renderers import JSONRenderer
 
-    full = seed_customer_xyz(world.tenant)
-    ContactFactory(customer=full, is_primary=False)
-    bare = CustomerFactory(tenant=world.tenant, name="", first_name="Ada", last_name="Lovelace")
-    for customer in (full, bare):
+    kinds = _record_kinds(world)
+    rows, total = selectors.b2b_customers_page(tenant=world.tenant, offset=0, limit=100)
+    assert total == len(rows) >= len(kinds)
+    rows_by_uuid = {row["uuid"]: row for row in rows}
+    summary = B2BCustomerSummarySerializer()
+    for kind, customer in kinds.items():
         record = selectors.b2b_customer_get(tenant=world.tenant, customer_id=customer.uuid)
         for serializer_class in (B2BCustomerSerializer, B2BCustomerSummarySerializer):
             serializer = serializer_class(record)
             declared = drf.Serializer.to_representation(serializer, account_view(record))
-            assert serializer.data == declared
-            assert list(serializer.data) == list(declared)
+            assert serializer.data == declared, kind
+            assert list(serializer.data) == list(declared), kind
+        row = rows_by_uuid[customer.uuid]
+        assert row == customer_row(record), kind
+        by_hand = summary.to_representation(row)
+        declared = drf.Serializer.to_representation(summary, row_view(row))
+        assert by_hand == declared, kind
+        assert list(by_hand) == list(declared), kind
+        assert by_hand == summary.to_representation(record), kind
+        assert vars(row_view(row)) == {**vars(account_view(record)), "contacts": []}, kind
+        # what the record was before rows: read from the model instances
+        assert JSONRenderer().render(by_hand) == JSONRenderer().render(
+            drf.Serializer.to_representation(summary, _model_view(record))
+        ), kind
+    shown = {kind: summary.to_representation(rows_by_uuid[c.uuid]) for kind, c in kinds.items()}
+    assert shown["no account"]["name"] == "Ada Lovelace"
+    assert shown["peppered"]["name"] == "Pep Per"
+    assert shown["store"]["name"] == "Shop Nelly"
+    assert shown["data"]["name"] == "Nelly"
+    assert shown["no account"]["billing_address"] is None
+    assert shown["billing only"]["billing_address"] == {"line1": "1 Bill St", "country": "US"}
+    assert shown["billing only"]["shipping_address"] is None
+    assert shown["shipping only"]["shipping_address"] == {"city": "Shipton"}
+    assert shown["shipping only"]["billing_address"] is None
+    # the whole page, as the list renders it, byte for byte what the model instances render
+    customers = list(selectors.b2b_customers_list(tenant=world.tenant))
+    instances = selectors.attach_account_figures(customers)
+    render = JSONRenderer().render
+    assert render(B2BCustomerSummarySerializer(rows, many=True).data) == render(
+        [drf.Serializer.to_representation(summary, _model_view(c)) for c in instances]
+    )
+
+
+def _model_view(customer):
+    """The record as it was read from a Customer's model instances before lists read rows
+    (b2b.api.serializers.account_view then): what the rows must still render."""
+    from types import SimpleNamespace
+
+    from b2b.selectors import account_of
+
+    account = account_of(customer)
+    return SimpleNamespace(
+        id=customer.uuid,
+        name=customer.name or customer.display_name,
+        email=customer.email,
+        phone=customer.phone,
+        fax=account.fax if account else "",
+        website=account.website if account else "",
+        tax_id=account.tax_id if account else "",
+        billing_address=account.billing_address if account else None,
+        shipping_address=account.shipping_address if account else None,
+        contacts=getattr(customer, "contact_list", []),
+        payment_terms=account.payment_terms if account else "net_30",
+        currency=account.currency if account else "USD",
+        credit_limit=account.credit_limit if account else 0,
+        current_balance=getattr(customer, "b2b_current_balance", 0),
+        discount_rate=account.discount_rate if account else 0,
+        preferred_shipping=account.preferred_shipping if account else "",
+        price_list_id=account.price_list_id if account else None,
+        customer_since=(account.customer_since if account else None) or customer.created_at,
+        lifetime_value=getattr(customer, "b2b_lifetime_value", 0),
+        total_orders=getattr(customer, "b2b_total_orders", 0),
+        is_active=customer.is_active,
+        notes=customer.notes,
+        created_at=customer.created_at,
+        updated_at=max(customer.updated_at, account.updated_at)
+        if account and account.updated_at
+        else customer.updated_at,
+    )
 
 
 def test_one_change_has_one_time_in_every_dialect(world):

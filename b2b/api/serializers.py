@@ -14,9 +14,9 @@ from rest_framework import serializers
 
 from b2b.api.base import MoneyField, PageQuerySerializer, PercentField, cents
 from b2b.currencies import ISO_4217_CODES
-from b2b.models import ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
-from b2b.selectors import account_of
-from b2b.services import ADDRESS_PARTS
+from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
+from b2b.selectors import B2B_CUSTOMER_ROW, account_of
+from customers.models import DISPLAY_NAME_FIELDS, display_name
 from tenants.api.dialect import iso_timestamp
 
 PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
@@ -48,9 +48,14 @@ class B2BAddressSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
     def to_representation(self, instance):
-        if isinstance(instance, dict):
-            return {p: instance[p] for p in ADDRESS_PARTS if instance.get(p)}
-        return {p: getattr(instance, p) for p in ADDRESS_PARTS if getattr(instance, p, "")}
+        return address_output(instance)
+
+
+def address_output(address) -> dict:
+    """An address (a dict of its parts or an Address) as output: the parts that are set."""
+    if isinstance(address, dict):
+        return {p: address[p] for p in ADDRESS_PARTS if address.get(p)}
+    return {p: getattr(address, p) for p in ADDRESS_PARTS if getattr(address, p, "")}
 
 
 # --- contacts -----------------------------------------------------------------------------
@@ -132,38 +137,78 @@ class B2BCustomerUpdateSerializer(B2BCustomerInputSerializer):
     contacts = None
 
 
-def account_view(customer) -> SimpleNamespace:
-    """The b2b record of a customer: its account fields, or the defaults without one."""
+FIGURES = ("b2b_current_balance", "b2b_lifetime_value", "b2b_total_orders")
+BILLING = tuple(f"account__billing_address__{part}" for part in ADDRESS_PARTS)
+SHIPPING = tuple(f"account__shipping_address__{part}" for part in ADDRESS_PARTS)
+
+
+def customer_row(customer) -> dict:
+    """A Customer (with its account and addresses, and its figures when attached) as a row
+    of ``b2b.selectors.B2B_CUSTOMER_ROW``: what ``values()`` reads for it."""
     account = account_of(customer)
+    objects = {
+        "": customer,
+        "account__": account,
+        "account__billing_address__": account.billing_address if account else None,
+        "account__shipping_address__": account.shipping_address if account else None,
+    }
+    row = {}
+    for name in B2B_CUSTOMER_ROW:
+        prefix, _, field = name.rpartition("__")
+        obj = objects[f"{prefix}__" if prefix else ""]
+        row[name] = None if obj is None else getattr(obj, field)
+    for name in FIGURES:
+        if hasattr(customer, name):
+            row[name] = getattr(customer, name)
+    return row
+
+
+def _address(row: dict, names: tuple[str, ...], linked) -> dict | None:
+    return None if linked is None else dict(zip(ADDRESS_PARTS, map(row.get, names), strict=True))
+
+
+def row_view(row: dict, contacts=None) -> SimpleNamespace:
+    """The b2b record of a row of ``b2b.selectors.B2B_CUSTOMER_ROW`` (with its figures when
+    attached): its account fields, or the defaults without one; addresses as dicts of
+    their parts, or None."""
+    has_account = row["account__customer_id"] is not None
+    account_updated = row["account__updated_at"]
+    updated_at = row["updated_at"]
+    if has_account and account_updated:
+        updated_at = max(updated_at, account_updated)
     return SimpleNamespace(
-        id=customer.uuid,
+        id=row["uuid"],
         # a customer created by another dialect may only have first/last names
-        name=customer.name or customer.display_name,
-        email=customer.email,
-        phone=customer.phone,
-        fax=account.fax if account else "",
-        website=account.website if account else "",
-        tax_id=account.tax_id if account else "",
-        billing_address=account.billing_address if account else None,
-        shipping_address=account.shipping_address if account else None,
-        contacts=getattr(customer, "contact_list", []),
-        payment_terms=account.payment_terms if account else DEFAULT_PAYMENT_TERMS,
-        currency=account.currency if account else DEFAULT_CURRENCY,
-        credit_limit=account.credit_limit if account else 0,
-        current_balance=getattr(customer, "b2b_current_balance", 0),
-        discount_rate=account.discount_rate if account else 0,
-        preferred_shipping=account.preferred_shipping if account else "",
-        price_list_id=account.price_list_id if account else None,
-        customer_since=(account.customer_since if account else None) or customer.created_at,
-        lifetime_value=getattr(customer, "b2b_lifetime_value", 0),
-        total_orders=getattr(customer, "b2b_total_orders", 0),
-        is_active=customer.is_active,
-        notes=customer.notes,
-        created_at=customer.created_at,
-        updated_at=max(customer.updated_at, account.updated_at)
-        if account and account.updated_at
-        else customer.updated_at,
+        name=display_name(*(row[field] for field in DISPLAY_NAME_FIELDS)),
+        email=row["email"],
+        phone=row["phone"],
+        fax=row["account__fax"] if has_account else "",
+        website=row["account__website"] if has_account else "",
+        tax_id=row["account__tax_id"] if has_account else "",
+        billing_address=_address(row, BILLING, row["account__billing_address_id"]),
+        shipping_address=_address(row, SHIPPING, row["account__shipping_address_id"]),
+        contacts=[] if contacts is None else contacts,
+        payment_terms=row["account__payment_terms"] if has_account else DEFAULT_PAYMENT_TERMS,
+        currency=row["account__currency"] if has_account else DEFAULT_CURRENCY,
+        credit_limit=row["account__credit_limit"] if has_account else 0,
+        current_balance=row.get("b2b_current_balance", 0),
+        discount_rate=row["account__discount_rate"] if has_account else 0,
+        preferred_shipping=row["account__preferred_shipping"] if has_account else "",
+        price_list_id=row["account__price_list_id"],
+        customer_since=row["account__customer_since"] or row["created_at"],
+        lifetime_value=row.get("b2b_lifetime_value", 0),
+        total_orders=row.get("b2b_total_orders", 0),
+        is_active=row["is_active"],
+        notes=row["notes"],
+        created_at=row["created_at"],
+        updated_at=updated_at,
     )
+
+
+def account_view(customer) -> SimpleNamespace:
+    """The b2b record of a customer (with its ``contact_list`` when read): ``row_view`` of
+    its ``customer_row``, so a Customer and a list's row render alike."""
+    return row_view(customer_row(customer), getattr(customer, "contact_list", []))
 
 
 class B2BCustomerSummarySerializer(serializers.Serializer):
@@ -197,11 +242,13 @@ class B2BCustomerSummarySerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         # Hand-written for speed (a page renders up to 100 of these): exactly what the
-        # declared fields above render (tests compare both).
-        return self.render(account_view(instance))
+        # declared fields above render (tests compare both). ``instance`` is a Customer
+        # (b2b.selectors.b2b_customer_get) or a row of b2b.selectors.b2b_customer_rows.
+        view = row_view(instance) if isinstance(instance, dict) else account_view(instance)
+        return self.render(view)
 
     def render(self, v: SimpleNamespace) -> dict:
-        address = self.fields["billing_address"].to_representation
+        address = address_output  # B2BAddressSerializer's output, without building fields
         return {
             "id": str(v.id),
             "name": v.name,
