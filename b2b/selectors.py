@@ -16,7 +16,12 @@ from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, 
 
 from b2b.models import ADDRESS_PARTS, Account, Contact, CreditCheck, OrderStatus, SalesOrder
 from customers.models import DISPLAY_NAME_FIELDS, Customer
-from customers.selectors import customer_get, customers_for_tenant, customers_total
+from customers.selectors import (
+    customer_get,
+    customers_counted,
+    customers_for_tenant,
+    customers_total,
+)
 from tenants import errors, paging
 from tenants.ids import parse_uuid
 from tenants.query_params import Param, bound
@@ -164,14 +169,17 @@ def b2b_customers_page(
     """``(rows of b2b_customer_rows with their figures, total)``: one page of
     ``b2b_customers_list``. A search is paged by finding its matches once
     (``tenants.paging.page_keys``); otherwise the total is the one the database keeps
-    (``customers_total``); the page is read by a deferred join (tenants/paging.py)."""
+    (``customers_total``); the page is read by a deferred join (tenants/paging.py), deep
+    pages of the whole list from a landmark (creation times and ids never change)."""
+    counted = customers_counted(tenant=tenant) if not search and is_active is None else None
     customers, total = paging.page(
         b2b_customers_list(tenant=tenant, is_active=is_active, search=search),
         key="pk",
         offset=offset,
         limit=limit,
         selective=bool(search),
-        total=None if search else customers_total(tenant=tenant, is_active=is_active),
+        total=None if search or counted else customers_total(tenant=tenant, is_active=is_active),
+        counted=counted,
         rows=b2b_customer_rows,
     )
     return attach_account_figures(customers), total

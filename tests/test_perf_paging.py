@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
+from b2b import selectors as b2b_selectors
 from config import db_adapters
 from customers.models import Customer
 from customers.selectors import CUSTOMERS
@@ -239,6 +240,25 @@ def test_store_pages_stay_exact_while_links_come_and_go(
                 assert [r["customer_id"] for r in rows] == everything[offset : offset + 3]
                 assert total == len(everything) == len(NAMES) + 1
         assert any("row_number()" in q["sql"] for q in ctx.captured_queries) == measured
+
+
+def test_b2b_pages_from_landmarks_are_the_offset_slices(postgres_only, landmark_every, tenant):
+    everything = [c.pk for c in ordered(tenant, "-created_at", "-id")]
+    measured = 0
+    for offset in range(len(everything) + 1):
+        with CaptureQueriesContext(connection) as ctx:
+            rows, total = b2b_selectors.b2b_customers_page(tenant=tenant, offset=offset, limit=3)
+        assert [r["id"] for r in rows] == everything[offset : offset + 3]
+        assert total == len(everything)
+        measured += sum("row_number()" in q["sql"] for q in ctx.captured_queries)
+    assert measured == 1
+    # filtered lists are paged as before
+    Customer.objects.filter(pk__in=everything[::2]).update(is_active=False)
+    inactive = [c.pk for c in ordered(tenant, "-created_at", "-id", is_active=False)]
+    rows, total = b2b_selectors.b2b_customers_page(
+        tenant=tenant, offset=4, limit=3, is_active=False
+    )
+    assert [r["id"] for r in rows] == inactive[4:7] and total == len(inactive)
 
 
 def test_landmarks_are_measured_once_per_version(postgres_only, landmark_every):
