@@ -185,10 +185,11 @@ class SalesOrder(TenantOwnedModel):
         indexes = [
             models.Index(fields=["customer", "order_date"], name="salesorder_customer_date"),
             # Covering (PostgreSQL): a customer's figures and analytics are aggregates over
-            # its counted orders, read from the index alone (docs/performance.md).
+            # its counted orders (and their ids, which count them and find their lines),
+            # read from the index alone (docs/performance.md).
             models.Index(
                 fields=["customer", "status"],
-                include=["order_date", "due_date", "paid_at", "total_amount"],
+                include=["order_date", "due_date", "paid_at", "total_amount", "id"],
                 name="salesorder_customer_figures",
             ),
         ]
