@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from functools import cache
+
+from django.db.models import BigIntegerField, CharField, QuerySet, UUIDField
 
 from customers.models import Address, ClientType, Customer
 from tenants import counts, errors
 from tenants.ids import parse_uuid
+from tenants.query_params import Param, bound
 
 
 def customers_for_tenant(*, tenant) -> QuerySet[Customer]:
@@ -62,16 +65,43 @@ def customer_get_by_pk(*, tenant, pk, with_default_address: bool = False) -> Cus
     return customer
 
 
+# Lookups that every peppered request makes, built once per process and run with each
+# request's values (tenants.query_params): building them cost more than running them.
+TENANT = Param("tenant", UUIDField())
+EMAIL = Param("email", CharField())
+CUSTOMER = Param("customer", BigIntegerField())
+
+
+@cache
+def _by_email(with_default_address: bool) -> QuerySet[Customer]:
+    qs = Customer.objects.filter(tenant_id=TENANT, email__iexact=EMAIL)
+    if with_default_address:
+        qs = qs.select_related("default_address")
+    return qs.order_by("pk")[:1]  # an email is unique in a tenant, case-insensitively
+
+
 def customer_find_by_email(
     *, tenant, email: str, with_default_address: bool = False
 ) -> Customer | None:
     """By email, case-insensitively. ``with_default_address``: as ``customer_get_by_pk``."""
     if not email:
         return None
-    qs = customers_for_tenant(tenant=tenant).filter(email__iexact=email.strip())
-    if with_default_address:
-        qs = qs.select_related("default_address")
-    return qs.first()
+    with bound(tenant=tenant.pk, email=email.strip()):
+        return next(iter(_by_email(with_default_address).all()), None)
+
+
+@cache
+def _tag_names() -> QuerySet:
+    return ClientType.objects.filter(customers=CUSTOMER).values_list("name", flat=True)
+
+
+def customer_tag_names(customer: Customer) -> list[str]:
+    """The names of the customer's client types, sorted (by code point): from its
+    prefetched ``tags`` when a list prefetched them, else one query."""
+    if "tags" in getattr(customer, "_prefetched_objects_cache", {}):
+        return sorted(tag.name for tag in customer.tags.all())
+    with bound(customer=customer.pk):
+        return sorted(_tag_names().all())
 
 
 def customer_find_by_discord_id(*, tenant, discord_id: str) -> Customer | None:

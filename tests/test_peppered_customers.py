@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Address, Customer, Source
+from customers.selectors import customer_tag_names
 from customers.services import address_set, default_address_set
 from tests.conftest import api_key_client
 from tests.factories import AddressFactory, ClientTypeFactory, CustomerFactory
@@ -612,6 +613,29 @@ def test_find_by_email_reads_the_default_address_with_the_customer(
         )
     assert response.status_code == 200
     assert response.json()["customerCity"] == "Utrecht"
+
+
+def test_find_by_email_takes_wildcards_and_spaces_literally(client, world):
+    customer = CustomerFactory(tenant=world.tenant, email="a_b%c@example.com")
+    CustomerFactory(tenant=world.tenant, email="axbxc@example.com")
+    found = client.post(
+        f"{BASE}/customer/findByEmail", {"email": "  A_B%C@example.com "}, format="json"
+    )
+    assert found.status_code == 200 and found.json()["customerId"] == customer.pk
+    missed = client.post(
+        f"{BASE}/customer/findByEmail", {"email": "a_b_c@example.com"}, format="json"
+    )
+    assert missed.status_code == 404
+
+
+def test_tag_names_are_sorted_alike_from_a_query_or_a_prefetch(world):
+    customer = CustomerFactory(tenant=world.tenant)
+    names = ["zeta", "Émile", "Alpha", "beta"]
+    customer.tags.set([ClientTypeFactory(tenant=world.tenant, name=n) for n in names])
+    CustomerFactory(tenant=world.tenant).tags.add(ClientTypeFactory(tenant=world.tenant))
+    fresh = Customer.objects.get(pk=customer.pk)
+    prefetched = Customer.objects.prefetch_related("tags").get(pk=customer.pk)
+    assert customer_tag_names(fresh) == customer_tag_names(prefetched) == sorted(names)
 
 
 def test_find_by_email_not_found_is_404(client, other):

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from customers.api.peppered.base import ADDRESS_WIRE_FIELDS, CUSTOMER_WIRE_FIELDS, messages
 from customers.models import Customer
+from customers.selectors import customer_tag_names
 
 
 def _credit_limit() -> Decimal:
@@ -308,5 +309,5 @@ class UserResourceSerializer(serializers.Serializer):
             "customerPhone": customer.phone,
             "customerCredit": f"{Decimal(customer.credit):.2f}",
             "lastChanged": _DATETIME.to_representation(customer.updated_at),
-            "customerTags": sorted(tag.name for tag in customer.tags.all()),
+            "customerTags": customer_tag_names(customer),
         }
