@@ -18,6 +18,21 @@ class PaymentTerms(models.TextChoices):
 
 #: the parts of an address the b2b dialect reads and writes (of customers.models.Address)
 ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
+#: the fields of an account the b2b dialect reads and writes
+ACCOUNT_FIELDS = frozenset(
+    {
+        "website",
+        "fax",
+        "tax_id",
+        "payment_terms",
+        "currency",
+        "credit_limit",
+        "discount_rate",
+        "preferred_shipping",
+        "customer_since",
+        "price_list",
+    }
+)
 
 PAYMENT_TERM_DAYS = {
     "due_on_receipt": 0,

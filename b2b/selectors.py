@@ -14,7 +14,15 @@ from functools import cache
 
 from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, UUIDField
 
-from b2b.models import ADDRESS_PARTS, Account, Contact, CreditCheck, OrderStatus, SalesOrder
+from b2b.models import (
+    ACCOUNT_FIELDS,
+    ADDRESS_PARTS,
+    Account,
+    Contact,
+    CreditCheck,
+    OrderStatus,
+    SalesOrder,
+)
 from customers.models import DISPLAY_NAME_FIELDS, Customer
 from customers.selectors import (
     customer_get,
@@ -133,22 +141,13 @@ B2B_CUSTOMER_ROW = (
     "created_at",
     "updated_at",
     *(
-        f"account__{field}"
+        f"account__{Account._meta.get_field(field).attname}"
         for field in (
-            "customer_id",
-            "fax",
-            "website",
-            "tax_id",
-            "payment_terms",
-            "currency",
-            "credit_limit",
-            "discount_rate",
-            "preferred_shipping",
-            "price_list_id",
-            "customer_since",
+            "customer",
+            *sorted(ACCOUNT_FIELDS),
             "updated_at",
-            "billing_address_id",
-            "shipping_address_id",
+            "billing_address",
+            "shipping_address",
         )
     ),
     *(f"account__billing_address__{part}" for part in ADDRESS_PARTS),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from b2b import credit
 from b2b.currencies import is_iso_4217
 from b2b.models import (
+    ACCOUNT_FIELDS,
     ADDRESS_PARTS,
     ORDER_TRANSITIONS,
     PAYMENT_TERM_DAYS,
@@ -40,21 +41,6 @@ UNSET = object()
 
 #: customer fields the b2b dialect writes (through customers.services)
 CUSTOMER_FIELDS = frozenset({"name", "email", "phone", "notes", "is_active"})
-#: account fields
-ACCOUNT_FIELDS = frozenset(
-    {
-        "website",
-        "fax",
-        "tax_id",
-        "payment_terms",
-        "currency",
-        "credit_limit",
-        "discount_rate",
-        "preferred_shipping",
-        "customer_since",
-        "price_list",
-    }
-)
 CONTACT_FIELDS = frozenset({"name", "title", "email", "phone", "is_primary"})
 ADDRESS_KEYS = {"billing_address": "billing", "shipping_address": "shipping"}
 CENT = Decimal("0.01")

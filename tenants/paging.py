@@ -245,7 +245,8 @@ def page(
     ``selective``: the queryset has a selective filter (a search), whose matches are found
     once by ``page_keys``; otherwise the total is ``total`` when the caller knows it (a
     count kept by tenants.counts) or a ``COUNT``, and the page a ``window``. ``rows``: as
-    for ``window``.
+    for ``window``. ``counted``: the kept count of exactly these rows, which gives the
+    total and lets deep pages start from landmarks (see ``window``).
     """
     if selective:
         keys, total = page_keys(queryset, key=key, offset=offset, limit=limit)
