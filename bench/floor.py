@@ -94,13 +94,14 @@ def store_list(request, arg):
     search = request.query_params.get("search")
     # The page's customers are found in the (store, customer_created_at, customer) index
     # first and only they are joined (a deferred join); a search's matches are found once
-    # (materialized), then counted and sorted.
+    # (materialized) among the store's links (their copies of the names, with trigram
+    # indexes), then counted and sorted.
     if search:
         like = f"%{search}%"
         matches = (
             "SELECT cs.customer_id, cs.customer_created_at FROM stores_customerstore cs"
-            " JOIN customers_customer c ON c.id = cs.customer_id WHERE cs.store_id = %s AND"
-            " (UPPER(c.name) LIKE UPPER(%s) OR UPPER(c.local_name) LIKE UPPER(%s))"
+            " WHERE cs.store_id = %s AND (UPPER(cs.customer_name) LIKE UPPER(%s)"
+            " OR UPPER(cs.customer_local_name) LIKE UPPER(%s))"
         )
         sql = (
             f"WITH m AS MATERIALIZED ({matches}), p AS (SELECT customer_id FROM m"

@@ -602,6 +602,7 @@ class GeneratedCustomer:
     id: str
     uuid: str
     name: str
+    local_name: str
     first_name: str
     last_name: str
     email: str
@@ -962,6 +963,7 @@ class GenerationRun:
             pk_text,
             uuid7_text(created_ms, uuid_bits),
             full,
+            local_name,
             first,
             last,
             email,

@@ -42,7 +42,17 @@ class StoreLinks(Extension):
         self.store = None
         self.links = run.table(
             CustomerStore,
-            ("id", "customer_id", "store_id", "price_list_id", "created_at", "customer_created_at"),
+            (
+                "id",
+                "customer_id",
+                "store_id",
+                "price_list_id",
+                "created_at",
+                "customer_created_at",
+                # the customer's names (what the database's triggers would copy anyway)
+                "customer_name",
+                "customer_local_name",
+            ),
         )
         if not self.total:
             return
@@ -72,6 +82,8 @@ class StoreLinks(Extension):
             self.price_list_id if price_list < 33 else NULL,
             ts(linked_ms),
             c.created_at,
+            c.name,
+            c.local_name,
         )
 
     def summary(self):

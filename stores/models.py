@@ -67,8 +67,24 @@ class CustomerStore(models.Model):
             "customer_created_at, customer) serves any page of that list from the index."
         ),
     )
+    customer_name = models.CharField(
+        max_length=255,
+        editable=False,
+        default="",
+        help_text=(
+            "A copy of the customer's name, kept by the database (triggers of "
+            "stores/migrations/0004): the store's search reads the store's links only."
+        ),
+    )
+    customer_local_name = models.CharField(
+        max_length=255,
+        editable=False,
+        default="",
+        help_text="A copy of the customer's local name, kept like customer_name.",
+    )
 
-    history = tracked()
+    #: the copies are the customer's, not the link's: not part of the link's history
+    history = tracked(excluded_fields=["customer_name", "customer_local_name"])
 
     class Meta:
         ordering = ["-created_at"]

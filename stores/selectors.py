@@ -89,12 +89,14 @@ def store_customers(
     if sort not in STORE_CUSTOMER_SORTS:
         raise ValueError(f"Unknown sort: {sort}")
     qs = CustomerStore.objects.filter(store=store).select_related("customer")
+    # the link's copies of the names (kept by the database, stores/migrations/0004): the
+    # search reads the store's links only, through their trigram indexes on PostgreSQL
     if search:
         qs = qs.filter(
-            Q(customer__name__icontains=search) | Q(customer__local_name__icontains=search)
+            Q(customer_name__icontains=search) | Q(customer_local_name__icontains=search)
         )
     if name:
-        qs = qs.filter(customer__name__icontains=name)
+        qs = qs.filter(customer_name__icontains=name)
     if is_active is not None:
         qs = qs.filter(customer__is_active=is_active)
     if sort == "name":

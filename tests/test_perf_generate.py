@@ -146,6 +146,10 @@ def test_counts_and_relations_are_as_asked():
     # a link carries its customer's creation time, and was made after it
     links = CustomerStore.objects.filter(store=store)
     assert not links.exclude(customer_created_at=F("customer__created_at")).exists()
+    # and its names (written by the generator, as the database's triggers keep them)
+    assert not links.exclude(customer_name=F("customer__name")).exists()
+    assert not links.exclude(customer_local_name=F("customer__local_name")).exists()
+    assert links.exclude(customer_local_name="").exists()
     assert not links.filter(created_at__lte=F("customer__created_at")).exists()
     assert Account.objects.filter(customer__tenant=tenant).count() == 20
     per_customer = sorted(
