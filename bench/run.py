@@ -273,6 +273,10 @@ def endpoints(s: dict, creds: dict) -> list[dict]:
           "/bench/floor/b2b_search" + q(search=SELECTIVE)),
         e("b2b search @10k", "GET", "/api/customers" + q(search=SELECTIVE), b2b10k,
           "/bench/floor/b2b_search" + q(search=SELECTIVE)),
+        e("b2b search broad", "GET", "/api/customers" + q(search=BROAD), b2b,
+          "/bench/floor/b2b_search" + q(search=BROAD)),
+        e("b2b search broad @10k", "GET", "/api/customers" + q(search=BROAD), b2b10k,
+          "/bench/floor/b2b_search" + q(search=BROAD)),
         e("b2b detail", "GET", f"/api/customers/{s['b2b_customer']}", b2b,
           f"/bench/floor/b2b_detail/{s['b2b_customer']}"),
         e("b2b analytics (1,000 orders)", "GET",
@@ -598,6 +602,7 @@ def targets(results: list[dict], bulk: dict, concurrencies: list[int]) -> list[d
     slower("store search", "store search @10k", "store search at 1M vs at 10k")
     slower("store search broad", "store search broad @10k", "broad store search at 1M vs 10k")
     slower("b2b search", "b2b search @10k", "b2b search at 1M vs at 10k")
+    slower("b2b search broad", "b2b search broad @10k", "broad b2b search at 1M vs 10k")
     slower("store list p1000", "store list p1", "store list page 1,000 vs page 1")
     slower("b2b analytics (1,000 orders)", "b2b detail", "analytics (1,000 orders) vs b2b detail")
     st = bulk.get("statements", {})
