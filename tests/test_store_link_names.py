@@ -176,3 +176,30 @@ def test_a_rename_waits_for_a_link_being_made_and_then_updates_it(postgres_only)
     worker.join(timeout=60)
     assert errors == []
     assert CustomerStore.objects.get(store=store, customer=customer).customer_name == "New Name"
+
+
+def test_search_indexes_keep_no_long_pending_list(postgres_only):
+    """Every search reads a GIN index's whole pending list: the links' trigram indexes keep
+    none (links are rarely written), the customers' keep at most 256 kB
+    (customers/migrations/0004), instead of 4 MB until a vacuum."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [
+                [
+                    "customerstore_name_trgm",
+                    "customerstore_local_name_trgm",
+                    "customer_name_trgm",
+                    "customer_local_name_trgm",
+                    "customer_email_trgm",
+                ]
+            ],
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        "customerstore_name_trgm": ["fastupdate=off"],
+        "customerstore_local_name_trgm": ["fastupdate=off"],
+        "customer_name_trgm": ["gin_pending_list_limit=256"],
+        "customer_local_name_trgm": ["gin_pending_list_limit=256"],
+        "customer_email_trgm": ["gin_pending_list_limit=256"],
+    }
