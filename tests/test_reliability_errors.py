@@ -56,7 +56,8 @@ def test_unexpected_exception_is_a_generic_500_in_the_dialect_format(world, capl
     assert response.status_code == 500
     assert response["Content-Type"].startswith("application/json")
     raw = response.content.decode()
-    for leak in ("SELECT", "auth_user", "db01", "Traceback", 'File "', "OperationalError"):
+    # "db01.internal", not "db01": the body's random hex request id may contain "db01"
+    for leak in ("SELECT", "auth_user", "db01.internal", "Traceback", 'File "', "OperationalError"):
         assert leak not in raw, leak
     body = json_of(response)
     assert request_id_in("b2b" if dialect == "b2b" else "other", body) == response["X-Request-ID"]
