@@ -121,6 +121,29 @@ def test_the_copies_are_not_part_of_the_links_history(store):
     assert link.history.count() == 1
 
 
+def in_background(work):
+    """Start ``work()`` in a thread with its own database connection; returns a function that
+    waits for it and gives the exceptions it raised."""
+    errors = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # pragma: no cover - reported by the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+
+    def join() -> list:
+        worker.join(timeout=60)
+        return errors
+
+    return join
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_rename_committing_while_a_link_is_made_is_not_missed(postgres_only):
     """A link inserted while its customer's rename is uncommitted waits for it (the link's
@@ -128,25 +151,18 @@ def test_a_rename_committing_while_a_link_is_made_is_not_missed(postgres_only):
     so without the wait the link would keep the old name."""
     store = StoreFactory()
     customer = CustomerFactory(tenant=store.tenant, name="Old Name")
-    renamed, errors = threading.Event(), []
+    renamed = threading.Event()
 
     def link() -> None:
-        try:
-            renamed.wait(timeout=30)
-            customer_store_link(customer=customer, store=store)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        renamed.wait(timeout=30)
+        customer_store_link(customer=customer, store=store)
 
-    worker = threading.Thread(target=link)
-    worker.start()
+    join = in_background(link)
     with transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(name="New Name")
         renamed.set()
         time.sleep(0.5)  # the link's INSERT is waiting for this transaction meanwhile
-    worker.join(timeout=60)
-    assert errors == []
+    assert join() == []
     assert CustomerStore.objects.get(store=store, customer=customer).customer_name == "New Name"
 
 
@@ -156,25 +172,18 @@ def test_a_rename_waits_for_a_link_being_made_and_then_updates_it(postgres_only)
     waits for it to commit and then sees (and updates) the new link."""
     store = StoreFactory()
     customer = CustomerFactory(tenant=store.tenant, name="Old Name")
-    linked, errors = threading.Event(), []
+    linked = threading.Event()
 
     def link() -> None:
-        try:
-            with transaction.atomic():
-                customer_store_link(customer=customer, store=store)
-                linked.set()
-                time.sleep(0.5)  # the rename is waiting for this transaction meanwhile
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            customer_store_link(customer=customer, store=store)
+            linked.set()
+            time.sleep(0.5)  # the rename is waiting for this transaction meanwhile
 
-    worker = threading.Thread(target=link)
-    worker.start()
+    join = in_background(link)
     assert linked.wait(timeout=30)
     Customer.objects.filter(pk=customer.pk).update(name="New Name")
-    worker.join(timeout=60)
-    assert errors == []
+    assert join() == []
     assert CustomerStore.objects.get(store=store, customer=customer).customer_name == "New Name"
 
 

@@ -7,8 +7,8 @@ after a fifth of the table has been inserted. A million-customer table therefore
 up to 4 MB of pending entries per index, a few milliseconds per index on every search
 (docs/performance.md). Turning the pending list off costs each inserted customer ~130 µs
 in the three indexes (20,000 inserts: 2.7 s against 0.3 s); a limit of 256 kB keeps inserts
-cheap (0.5 s) and a search's extra read below a millisecond. The pending lists there are
-now are merged here.
+cheap (0.5 s) and a search's extra read below a millisecond. The pending lists that
+exist now are merged here.
 
 Nothing happens on other databases (the indexes are PostgreSQL's, customers/migrations/0002).
 """
