@@ -101,8 +101,11 @@ class B2BAccounts(Extension):
         )  # fmt: skip
         self.lines = run.table(
             OrderLine,
-            ("id", "order_id", "product_id", "quantity", "unit_price", "line_total", "position"),
-        )
+            (
+                "id", "order_id", "product_id", "quantity", "unit_price", "line_total", "position",
+                "order_customer_id", "order_date", "order_status",
+            ),
+        )  # fmt: skip
         self.products = self._catalogue() if self.total else []
         #: (product index, discount) -> unit price in cents
         self.prices: dict[tuple[int, int], int] = {}
@@ -245,6 +248,9 @@ class B2BAccounts(Extension):
                 money(price),
                 money(line_total),
                 str(position),
+                c.id,  # the order's copies (b2b/migrations/0005; its trigger checks them)
+                ordered,
+                status,
             )
         self.orders.add(
             order_id,

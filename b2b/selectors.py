@@ -17,10 +17,10 @@ from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, 
 from b2b.models import (
     ACCOUNT_FIELDS,
     ADDRESS_PARTS,
+    NOT_COUNTED,
     Account,
     Contact,
     CreditCheck,
-    OrderStatus,
     SalesOrder,
 )
 from customers.models import DISPLAY_NAME_FIELDS, Customer
@@ -34,8 +34,6 @@ from tenants import errors, paging
 from tenants.ids import parse_uuid
 from tenants.query_params import Param, bound
 
-#: statuses of orders that count for balances, revenue and analytics
-NOT_COUNTED = (OrderStatus.DRAFT, OrderStatus.CANCELLED)
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 

@@ -250,8 +250,9 @@ def b2b_detail(request, arg):
 def analytics(request, arg):
     """Every figure the endpoint computes (period ``all``), in one statement: the lifetime
     and payment figures (balance, overdue orders and the oldest overdue due date, payment
-    punctuality and lateness), the monthly history and the top 5 products; the customer's
-    account terms decide the due date of orders imported without one."""
+    punctuality and lateness), the monthly history and the top 5 products (from the lines'
+    copies of their order's customer and status, as the endpoint); the customer's account
+    terms decide the due date of orders imported without one."""
     tenant = tenant_from_header_or_credential(request).tenant
     rows = _rows(
         "WITH c AS (SELECT c.id, c.uuid, c.name, c.created_at, acc.credit_limit,"
@@ -283,7 +284,9 @@ def analytics(request, arg):
         " SUM(total_amount) AS revenue FROM o GROUP BY 1) m) AS order_history,"
         " (SELECT COALESCE(json_agg(p), '[]') FROM (SELECT l.product_id, pr.name,"
         " SUM(l.quantity) AS quantity, SUM(l.line_total) AS revenue FROM b2b_orderline l"
-        " JOIN o ON o.id = l.order_id JOIN pricelists_product pr ON pr.id = l.product_id"
+        " JOIN pricelists_product pr ON pr.id = l.product_id"
+        " WHERE l.order_customer_id = (SELECT id FROM c)"
+        " AND l.order_status IN ('confirmed', 'shipped', 'delivered')"
         " GROUP BY l.product_id, pr.name ORDER BY 4 DESC, 2, 1 LIMIT 5) p) AS top_products",
         [tenant.pk, arg],
     )

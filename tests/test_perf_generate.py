@@ -169,6 +169,12 @@ def test_counts_and_relations_are_as_asked():
     # order totals are the sum of their lines
     order = SalesOrder.objects.filter(tenant=tenant).first()
     assert order.total_amount == sum(line.line_total for line in order.lines.all())
+    # lines carry their order's customer, date and status (as the database's triggers keep them)
+    lines = OrderLine.objects.filter(order__tenant=tenant)
+    assert lines.count() > 20 * 3
+    assert not lines.exclude(order_customer_id=F("order__customer_id")).exists()
+    assert not lines.exclude(order_date=F("order__order_date")).exists()
+    assert not lines.exclude(order_status=F("order__status")).exists()
     # default addresses belong to their customers
     assert not customers.exclude(default_address__isnull=True).exclude(
         default_address__customer_id=F("id")

@@ -21,6 +21,7 @@ from stores.services import (
     store_customer_price_list_set,
 )
 from tests.factories import CustomerFactory, PriceListFactory, StoreFactory
+from tests.threads import in_background
 
 pytestmark = pytest.mark.django_db
 
@@ -119,29 +120,6 @@ def test_the_copies_are_not_part_of_the_links_history(store):
     assert "customer_created_at" in fields
     assert "customer_name" not in fields and "customer_local_name" not in fields
     assert link.history.count() == 1
-
-
-def in_background(work):
-    """Start ``work()`` in a thread with its own database connection; returns a function that
-    waits for it and gives the exceptions it raised."""
-    errors = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as exc:  # pragma: no cover - reported by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-
-    def join() -> list:
-        worker.join(timeout=60)
-        return errors
-
-    return join
 
 
 @pytest.mark.django_db(transaction=True)
