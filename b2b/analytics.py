@@ -36,7 +36,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from django.db.models import (
-    Avg,
     BigIntegerField,
     Case,
     Count,
@@ -127,9 +126,13 @@ def _counted_orders_of_customer():
 
 
 @cache
-def _figures_query():
-    """One row of figures over the customer's counted orders (none without orders). An
-    order imported without a due date is due ``TERM`` after its order date."""
+def _monthly_query():
+    """The customer's counted orders by month (none without orders), newest first: each
+    month's orders and revenue of the period (the order history) and its part of every
+    figure; ``payment_figures`` adds the months up (sums, counts, the earliest and latest
+    date; averages as a sum and a count). One query, where a row of figures and the history
+    were two scans of the same orders. An order imported without a due date is due ``TERM``
+    after its order date."""
     due = Coalesce(
         F("due_date"),
         ExpressionWrapper(F("order_date") + TERM, output_field=DateTimeField()),
@@ -139,12 +142,14 @@ def _figures_query():
     in_period = Q(order_date__gte=SINCE)
     return (
         _counted_orders_of_customer()
-        .annotate(effective_due=due)
+        .annotate(effective_due=due, month=TruncMonth("order_date"))
         .order_by()
-        .values("customer_id")
+        .values("month")
         .annotate(
+            period_orders=Count("id", filter=in_period),
             period_revenue=Sum("total_amount", filter=in_period),
-            period_avg_payment=Avg(
+            period_paid=Count("id", filter=PAID & in_period),
+            period_payment_time=Sum(
                 ExpressionWrapper(F("paid_at") - F("order_date"), output_field=DURATION),
                 filter=PAID & in_period,
             ),
@@ -157,7 +162,7 @@ def _figures_query():
             oldest_overdue_due=Min("effective_due", filter=overdue),
             paid_orders=Count("id", filter=PAID),
             paid_on_time=Count("id", filter=PAID & Q(paid_at__lte=F("effective_due"))),
-            avg_days_late=Avg(
+            time_late=Sum(
                 Case(
                     When(
                         paid_at__gt=F("effective_due"),
@@ -173,22 +178,6 @@ def _figures_query():
             orders_last_year=Count("id", filter=Q(order_date__gte=YEAR_AGO)),
             revenue_last_year=Sum("total_amount", filter=Q(order_date__gte=YEAR_AGO)),
         )
-    )
-
-
-def _window():
-    """The customer's counted orders of the period."""
-    return _counted_orders_of_customer().filter(order_date__gte=SINCE)
-
-
-@cache
-def _history_query():
-    return (
-        _window()
-        .annotate(month=TruncMonth("order_date"))
-        .order_by()
-        .values("month")
-        .annotate(orders=Count("id"), revenue=Sum("total_amount"))
         .order_by("-month")
     )
 
@@ -217,33 +206,60 @@ def _bound(customer: Customer, terms: AccountTerms, now: datetime, since: dateti
     )
 
 
+def _duration(value) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(microseconds=float(value))  # some backends hand back microseconds
+
+
+def _total(rows: list[dict], name: str):
+    values = [row[name] for row in rows if row[name] is not None]
+    return sum(values[1:], values[0]) if values else None
+
+
+def _monthly(customer, terms, now, since) -> tuple[dict, list[dict]]:
+    """The figures of ``payment_figures`` and the monthly rows of the period."""
+    with _bound(customer, terms, now, since):
+        months = list(_monthly_query().all())  # none: no counted order
+    total = {name: _total(months, name) for name in SUMMED}
+    figures = {name: total[name] or 0 for name in COUNTS}
+    for name in AMOUNTS:
+        figures[name] = _cents(total[name])
+    figures["period_revenue"] = total["period_revenue"]
+    payment_time = _duration(total["period_payment_time"])
+    figures["period_avg_payment"] = (
+        payment_time / total["period_paid"] if total["period_paid"] else None
+    )
+    time_late = _duration(total["time_late"])
+    figures["avg_days_late"] = (
+        _days(time_late / figures["paid_orders"]) if figures["paid_orders"] else None
+    )
+    dates = [row["last_order_date"] for row in months]
+    figures["last_order_date"] = max(dates) if dates else None
+    oldest = [row["oldest_overdue_due"] for row in months if row["oldest_overdue_due"]]
+    figures["max_days_overdue"] = (now - min(oldest)).days if oldest else 0
+    return figures, [row for row in months if row["period_orders"]]
+
+
 def payment_figures(
     *, customer: Customer, terms: AccountTerms, now: datetime, since: datetime | None = None
 ) -> dict:
     """Lifetime figures of the customer's counted orders, and the figures of the period
     from ``since`` (``period_revenue``, ``period_avg_payment``; the whole life when None),
-    in one aggregate query."""
-    with _bound(customer, terms, now, since):
-        row = next(iter(_figures_query().all()), {})  # no row: no counted order
-    figures = {name: row.get(name) for name in (*COUNTS, *AMOUNTS, *OTHERS)}
-    for name in COUNTS:
-        figures[name] = figures[name] or 0
-    for name in AMOUNTS:
-        figures[name] = _cents(figures[name])
-    figures["avg_days_late"] = _days(figures["avg_days_late"])
-    oldest = figures.pop("oldest_overdue_due")
-    figures["max_days_overdue"] = (now - oldest).days if oldest is not None else 0
-    return figures
+    from one aggregate query."""
+    return _monthly(customer, terms, now, since)[0]
 
 
 COUNTS = ("total_orders", "overdue_orders", "paid_orders", "paid_on_time", "orders_last_year")
 AMOUNTS = ("lifetime_value", "current_balance", "overdue_amount", "revenue_last_year")
-OTHERS = (
-    "last_order_date",
-    "oldest_overdue_due",
-    "avg_days_late",
+#: the monthly columns added up over the months
+SUMMED = (
+    *COUNTS,
+    *AMOUNTS,
     "period_revenue",
-    "period_avg_payment",
+    "period_paid",
+    "period_payment_time",
+    "time_late",
 )
 
 
@@ -305,9 +321,8 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
         )
     terms = account_terms(customer)
     since = now - timedelta(days=PERIODS[period]) if PERIODS[period] is not None else None
-    figures = payment_figures(customer=customer, terms=terms, now=now, since=since)
+    figures, history = _monthly(customer, terms, now, since)
     with _bound(customer, terms, now, since):
-        history = list(_history_query().all())
         top = list(_top_products_query().all())
 
     total_orders = figures["total_orders"]
@@ -336,9 +351,9 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
         "order_history": [
             {
                 "month": row["month"].strftime("%Y-%m"),
-                "orders": row["orders"],
-                "revenue": _cents(row["revenue"]),
-                "avg_order_value": _cents(row["revenue"] / row["orders"]),
+                "orders": row["period_orders"],
+                "revenue": _cents(row["period_revenue"]),
+                "avg_order_value": _cents(row["period_revenue"] / row["period_orders"]),
             }
             for row in history
         ],
