@@ -223,7 +223,7 @@ class OrderLine(models.Model):
         SalesOrder,
         on_delete=models.CASCADE,
         related_name="lines",
-        db_index=False,  # orderline_order_totals leads with it
+        db_index=False,  # orderline_order, named in Meta
     )
     product = models.ForeignKey(
         "pricelists.Product",
@@ -261,12 +261,9 @@ class OrderLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["product"], name="orderline_product"),
-            # Covering (PostgreSQL): a customer's top products read its lines from the index.
-            models.Index(
-                fields=["order"],
-                include=["product", "quantity", "line_total"],
-                name="orderline_order_totals",
-            ),
+            # an order's lines (and the foreign key's cascade); it carried the top products'
+            # columns until orderline_customer_counted took that over
+            models.Index(fields=["order"], name="orderline_order"),
             # Covering (PostgreSQL) and partial: a customer's counted lines by order date,
             # what its top products of a period add up.
             models.Index(
