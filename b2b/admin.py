@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from b2b import services
 from b2b.models import (
+    NOT_COUNTED,
     ORDER_TRANSITIONS,
     Account,
     Contact,
@@ -339,9 +340,7 @@ def _summary(customer) -> dict:
             "segment": data["customer_segment"],
             "risk": data["risk_score"],
         }
-    counted = SalesOrder.objects.filter(customer=customer).exclude(
-        status__in=(OrderStatus.DRAFT, OrderStatus.CANCELLED)
-    )
+    counted = SalesOrder.objects.filter(customer=customer).exclude(status__in=NOT_COUNTED)
     figures = counted.aggregate(
         total_orders=Count("pk"),
         lifetime_value=Sum("total_amount"),
