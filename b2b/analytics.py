@@ -129,8 +129,8 @@ def _counted_orders_of_customer():
 def _monthly_query():
     """The customer's counted orders by month (none without orders), newest first: each
     month's orders and revenue of the period (the order history) and its part of every
-    figure; ``payment_figures`` adds the months up (sums, counts, the earliest and latest
-    date; averages as a sum and a count). One query, where a row of figures and the history
+    figure; ``_monthly`` adds the months up (sums, counts, the earliest and latest date;
+    averages as a sum and a count). One query, where a row of figures and the history
     were two scans of the same orders. An order imported without a due date is due ``TERM``
     after its order date."""
     due = Coalesce(
