@@ -129,6 +129,14 @@ def store_customer_rows(links):
     return links.values(*STORE_CUSTOMER_ROW)
 
 
+#: store_customer_rows of a page, built and compiled once per process (tenants.paging); a
+#: customer is a link's key within its store
+STORE_PAGE_ROWS = paging.PreparedRows(
+    store_customer_rows, base=lambda: CustomerStore.objects.all(), key="customer_id",
+    scope=("store_id",),
+)  # fmt: skip
+
+
 def store_customers_page(
     *,
     store: Store,
@@ -159,7 +167,7 @@ def store_customers_page(
         selective=bool(search or name),
         total=counted.total if counted else None,
         counted=counted if sort == "created_at" else None,
-        rows=store_customer_rows,
+        rows=STORE_PAGE_ROWS.within(store_id=store.pk),
     )
 
 
