@@ -168,7 +168,9 @@ class PreparedRows:
         return self.base().model
 
     def serves(self, queryset: QuerySet, key: str) -> bool:
-        """Whether ``queryset``'s pages can be read by the prepared query."""
+        """Whether ``queryset``'s pages can be read by the prepared query: ``key`` is its key
+        and ``queryset`` is ordered on fields of ``base()``'s model (not on annotations,
+        which the prepared query does not have)."""
         order = queryset.query.order_by
         return (
             key == self.key
@@ -180,7 +182,8 @@ class PreparedRows:
         )  # fmt: skip
 
     def _prepare(self, alias: str, order: tuple) -> tuple:
-        """``(query, SQL with MARK, value names, select, col_count)`` for ``order``."""
+        """``(query, SQL with MARK, value names, select, col_count, col_count if the SELECT
+        has columns for the ORDER BY only)`` for ``order``."""
         with self._lock:
             prepared = self._prepared.get((alias, order))
         if prepared is not None:
@@ -200,7 +203,8 @@ class PreparedRows:
             raise ValueError("PreparedRows: base() and shape() must not add query parameters")
         query = qs.query
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        prepared = (query, sql, names, compiler.select, compiler.col_count)
+        extra = compiler.col_count if compiler.has_extra_select else None
+        prepared = (query, sql, names, compiler.select, compiler.col_count, extra)
         with self._lock:
             self._prepared[(alias, order)] = prepared
         return prepared
@@ -209,7 +213,9 @@ class PreparedRows:
         """The rows of ``keys`` (a subquery of the key, or a list of keys) as dicts of
         ``shape(queryset)``, in ``queryset``'s order; one query."""
         alias = queryset.db
-        query, sql, names, select, col_count = self._prepare(alias, tuple(queryset.query.order_by))
+        query, sql, names, select, col_count, extra = self._prepare(
+            alias, tuple(queryset.query.order_by)
+        )
         connection = connections[alias]
         meta = query.model._meta
         if isinstance(keys, QuerySet):
@@ -233,7 +239,8 @@ class PreparedRows:
         compiler.select, compiler.col_count = select, col_count  # what as_sql would set
         with connection.cursor() as cursor:
             cursor.execute(sql.replace(self.MARK, keys_sql), params)
-            results = [cursor.fetchall()]
+            rows = cursor.fetchall()
+        results = [[row[:extra] for row in rows] if extra else rows]
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results)]
 
 

@@ -203,6 +203,18 @@ def test_prepared_rows_leave_lists_they_cannot_serve_to_the_usual_way(accounts):
     assert [row["id"] for row in rows] == everything[2:6] and total == len(everything)
 
 
+def test_prepared_rows_leave_out_the_columns_selected_only_for_the_order(accounts):
+    def shape(qs):  # DISTINCT: Django selects the ORDER BY's columns too
+        return qs.values("id", "name").distinct()
+
+    prepared = PreparedRows(shape, base=lambda: Customer.objects.all())
+    qs = ordered(accounts, "-created_at", "-id")
+    rows = paging.window(qs, key="pk", offset=2, limit=4, rows=prepared)
+    assert rows == paging.window(qs, key="pk", offset=2, limit=4, rows=shape)
+    assert [list(row) for row in rows] == [["id", "name"]] * 4
+    assert prepared._prepare(connection.alias, ("-created_at", "-id"))[-1] == 2
+
+
 def test_prepared_rows_refuse_a_base_with_parameters(accounts):
     prepared = PreparedRows(
         b2b_selectors.b2b_customer_rows, base=lambda: Customer.objects.filter(name__startswith="M")
