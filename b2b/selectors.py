@@ -161,7 +161,7 @@ def b2b_customer_rows(qs: QuerySet[Customer]) -> QuerySet:
 
 
 #: b2b_customer_rows of a page, built and compiled once per process (tenants.paging)
-B2B_PAGE_ROWS = paging.PreparedRows(b2b_customer_rows, base=lambda: Customer.objects.all())
+B2B_PAGE_ROWS = paging.PreparedRows(b2b_customer_rows, base=Customer.objects.all)
 
 
 def b2b_customers_page(

@@ -17,6 +17,7 @@ from django.db import connection
 from django.http import HttpResponse
 from rest_framework.views import APIView
 
+from b2b.models import COUNTED, NOT_COUNTED
 from tenants.access import (
     store_from_header,
     tenant_from_header,
@@ -24,6 +25,9 @@ from tenants.access import (
     tenant_from_path,
 )
 
+#: the order statuses that count (b2b.models), as SQL lists
+COUNTED_SQL = ", ".join(f"'{status}'" for status in COUNTED)
+NOT_COUNTED_SQL = ", ".join(f"'{status}'" for status in NOT_COUNTED)
 CUSTOMER_COLUMNS = (
     "c.id, c.uuid, c.name, c.local_name, c.first_name, c.last_name, c.email, c.phone,"
     " c.discord_id, c.discord_username, c.discord_display_name, c.source, c.user_id,"
@@ -40,11 +44,11 @@ TAGS = (
 )
 B2B_FIGURES = (
     "(SELECT COALESCE(SUM(o.total_amount), 0)::text FROM b2b_salesorder o WHERE o.customer_id"
-    " = c.id AND o.status NOT IN ('draft', 'cancelled') AND o.paid_at IS NULL) AS balance,"
+    f" = c.id AND o.status NOT IN ({NOT_COUNTED_SQL}) AND o.paid_at IS NULL) AS balance,"
     " (SELECT COALESCE(SUM(o.total_amount), 0)::text FROM b2b_salesorder o WHERE"
-    " o.customer_id = c.id AND o.status NOT IN ('draft', 'cancelled')) AS lifetime_value,"
+    f" o.customer_id = c.id AND o.status NOT IN ({NOT_COUNTED_SQL})) AS lifetime_value,"
     " (SELECT COUNT(*) FROM b2b_salesorder o WHERE o.customer_id = c.id AND o.status NOT IN"
-    " ('draft', 'cancelled')) AS total_orders"
+    f" ({NOT_COUNTED_SQL})) AS total_orders"
 )
 B2B_JOINS = (
     " LEFT JOIN b2b_account acc ON acc.customer_id = c.id"
@@ -263,7 +267,7 @@ def analytics(request, arg):
         " o AS (SELECT o.id, o.order_date, o.paid_at, o.total_amount,"
         " COALESCE(o.due_date, o.order_date + make_interval(days => c.term_days)) AS due"
         " FROM b2b_salesorder o JOIN c ON o.customer_id = c.id"
-        " WHERE o.status NOT IN ('draft', 'cancelled'))"
+        f" WHERE o.status NOT IN ({NOT_COUNTED_SQL}))"
         " SELECT (SELECT row_to_json(c) FROM c) AS customer,"
         " (SELECT json_build_object('lifetime_value', COALESCE(SUM(total_amount), 0),"
         " 'total_orders', COUNT(*), 'last_order_date', MAX(order_date),"
@@ -286,7 +290,7 @@ def analytics(request, arg):
         " SUM(l.quantity) AS quantity, SUM(l.line_total) AS revenue FROM b2b_orderline l"
         " JOIN pricelists_product pr ON pr.id = l.product_id"
         " WHERE l.order_customer_id = (SELECT id FROM c)"
-        " AND l.order_status IN ('confirmed', 'shipped', 'delivered')"
+        f" AND l.order_status IN ({COUNTED_SQL})"
         " GROUP BY l.product_id, pr.name ORDER BY 4 DESC, 2, 1 LIMIT 5) p) AS top_products",
         [tenant.pk, arg],
     )

@@ -132,7 +132,7 @@ def store_customer_rows(links):
 #: store_customer_rows of a page, built and compiled once per process (tenants.paging); a
 #: customer is a link's key within its store
 STORE_PAGE_ROWS = paging.PreparedRows(
-    store_customer_rows, base=lambda: CustomerStore.objects.all(), key="customer_id",
+    store_customer_rows, base=CustomerStore.objects.all, key="customer_id",
     scope=("store_id",),
 )  # fmt: skip
 

@@ -37,11 +37,13 @@ import threading
 import time
 from collections import OrderedDict
 from functools import cached_property
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
 
 from tenants.counts import Counted
 
@@ -123,6 +125,15 @@ def _fetch(queryset: QuerySet, rows, key: str, keys) -> list:
     return list(fetched.filter(**{f"{key}__in": keys}))
 
 
+class _Prepared(NamedTuple):
+    query: Query  # shaped, ordered, restricted to MARK; never run itself
+    sql: str  # its SQL, with MARK where the page's keys go
+    names: list[str]  # the names of the values, as values() gives them
+    select: list  # what the compiler selects (the converters' expressions)
+    col_count: int
+    extra: int | None  # col_count when the SELECT has columns for the ORDER BY only
+
+
 class PreparedRows:
     """``rows`` for ``page``/``window`` whose row query is built and compiled once per
     process, database and ordering, not for every page.
@@ -149,7 +160,7 @@ class PreparedRows:
         self.key = key
         self.scope = scope
         self.values: dict | None = None if scope else {}
-        self._prepared: dict[tuple, tuple] = {}
+        self._prepared: dict[tuple, _Prepared] = {}
         self._lock = threading.Lock()
 
     def __call__(self, queryset: QuerySet) -> QuerySet:
@@ -181,9 +192,8 @@ class PreparedRows:
                     for o in order)
         )  # fmt: skip
 
-    def _prepare(self, alias: str, order: tuple) -> tuple:
-        """``(query, SQL with MARK, value names, select, col_count, col_count if the SELECT
-        has columns for the ORDER BY only)`` for ``order``."""
+    def _prepare(self, alias: str, order: tuple) -> _Prepared:
+        """The rows' query for ``order`` on database ``alias``, built and compiled once."""
         with self._lock:
             prepared = self._prepared.get((alias, order))
         if prepared is not None:
@@ -202,9 +212,14 @@ class PreparedRows:
         ):
             raise ValueError("PreparedRows: base() and shape() must not add query parameters")
         query = qs.query
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        extra = compiler.col_count if compiler.has_extra_select else None
-        prepared = (query, sql, names, compiler.select, compiler.col_count, extra)
+        prepared = _Prepared(
+            query=query,
+            sql=sql,
+            names=[*query.extra_select, *query.values_select, *query.annotation_select],
+            select=compiler.select,
+            col_count=compiler.col_count,
+            extra=compiler.col_count if compiler.has_extra_select else None,
+        )
         with self._lock:
             self._prepared[(alias, order)] = prepared
         return prepared
@@ -213,11 +228,9 @@ class PreparedRows:
         """The rows of ``keys`` (a subquery of the key, or a list of keys) as dicts of
         ``shape(queryset)``, in ``queryset``'s order; one query."""
         alias = queryset.db
-        query, sql, names, select, col_count, extra = self._prepare(
-            alias, tuple(queryset.query.order_by)
-        )
+        prepared = self._prepare(alias, tuple(queryset.query.order_by))
         connection = connections[alias]
-        meta = query.model._meta
+        meta = prepared.query.model._meta
         if isinstance(keys, QuerySet):
             try:
                 # compiled on its own: its tables shadow the outer query's of the same name
@@ -235,12 +248,14 @@ class PreparedRows:
               for name in self.scope),
             *keys_params,
         ]  # fmt: skip
-        compiler = query.get_compiler(alias)
-        compiler.select, compiler.col_count = select, col_count  # what as_sql would set
+        compiler = prepared.query.get_compiler(alias)
+        compiler.select, compiler.col_count = prepared.select, prepared.col_count  # as as_sql
         with connection.cursor() as cursor:
-            cursor.execute(sql.replace(self.MARK, keys_sql), params)
+            cursor.execute(prepared.sql.replace(self.MARK, keys_sql), params)
             rows = cursor.fetchall()
+        extra = prepared.extra
         results = [[row[:extra] for row in rows] if extra else rows]
+        names = prepared.names
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results)]
 
 
