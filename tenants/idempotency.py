@@ -44,6 +44,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from tenants import errors
+from tenants.api import parsers
 from tenants.api.dialect import dialect_for_path
 from tenants.models import IdempotencyRecord
 
@@ -124,8 +125,8 @@ def request_fingerprint(request, body: bytes) -> str:
     canonical = body
     if body and content_type.endswith("json"):
         try:
-            parsed = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            parsed = parsers.loads(body)  # the API's own decoder: depth-limited
+        except ValueError:  # malformed: fingerprinted as sent; the view answers the 400
             pass
         else:
             canonical = json.dumps(
