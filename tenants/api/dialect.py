@@ -23,8 +23,12 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from tenants import errors
+from tenants.db import database_unreachable
 
 logger = logging.getLogger("hub.api")
+
+#: seconds a client is told to wait (``Retry-After``) while the database cannot be reached
+DATABASE_RETRY_AFTER = 5
 
 
 @dataclass
@@ -73,6 +77,13 @@ def describe_exception(exc: BaseException) -> ErrorInfo | None:
     """Describe a known exception; ``None`` means unexpected (answer a generic 500)."""
     if isinstance(exc, errors.DomainError):
         return ErrorInfo(exc.status, exc.code, exc.message, dict(exc.fields))
+    if database_unreachable(exc):
+        return ErrorInfo(
+            503,
+            "service_unavailable",
+            "The service is temporarily unavailable; retry in a few seconds.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     if isinstance(exc, drf.ValidationError):
         fields = _flatten(exc.detail)
         return ErrorInfo(
@@ -117,7 +128,7 @@ class Dialect:
     error_component = "HubError"
     #: statuses every operation of the dialect may answer (added to the document by
     #: tenants.schema.add_common_errors); the validation status is added too.
-    common_statuses = (400, 401, 403, 405, 413, 415, 429, 500)
+    common_statuses = (400, 401, 403, 405, 413, 415, 429, 500, 503)
 
     def error_schema(self) -> dict:
         """JSON Schema of ``render_error``'s output (for the OpenAPI document)."""
@@ -147,6 +158,8 @@ class Dialect:
         if info is None:
             logger.exception("Unhandled exception", exc_info=exc)
             info = ErrorInfo(500, "server_error", "An unexpected error occurred.")
+        elif info.status == 503:
+            logger.error("The database cannot be reached: answered 503", exc_info=exc)
         if info.code == "validation_error" and info.status == 400:
             info.status = self.validation_status
         if info.status == 401:
