@@ -130,6 +130,11 @@ class Dialect:
     #: tenants.schema.add_common_errors); the validation status is added too.
     common_statuses = (400, 401, 403, 405, 413, 415, 429, 500, 503)
 
+    def caller_access(self, request, view_kwargs: dict):
+        """Resolve the caller's access to the tenant (and store) the request names, for
+        reading (tenants.access), or raise its 400/403; the hub has no tenant."""
+        return None
+
     def error_schema(self) -> dict:
         """JSON Schema of ``render_error``'s output (for the OpenAPI document)."""
         return {
@@ -211,6 +216,17 @@ def dialect_for_path(path: str) -> Dialect | None:
     return None
 
 
+#: request attribute: a stored answer (an idempotent replay, or its 409 or 422) that the view
+#: gives instead of running, once the caller is authenticated (tenants/idempotency.py)
+PENDING_ANSWER = "hub_pending_answer"
+
+
+class StoredAnswer(Exception):
+    def __init__(self, response):
+        super().__init__("stored answer")
+        self.response = response
+
+
 class DialectViewMixin:
     """Mix into a DRF view: errors are rendered in ``self.dialect``'s envelope."""
 
@@ -218,3 +234,17 @@ class DialectViewMixin:
 
     def get_exception_handler(self):
         return self.dialect.exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        answer = getattr(request._request, PENDING_ANSWER, None)
+        if answer is not None:
+            # A stored answer goes only to a caller that may still use the tenant (a revoked
+            # credential got its 401 above; a lost membership gets its 403 here).
+            self.dialect.caller_access(request, kwargs)
+            raise StoredAnswer(answer)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, StoredAnswer):
+            return exc.response
+        return super().handle_exception(exc)
