@@ -473,3 +473,20 @@ def test_a_request_whose_claim_was_taken_over_rolls_back_and_answers_409(world):
     assert late.status_code == 409
     assert late["Retry-After"] == "1"
     assert customers_of(world.tenant) == before
+
+
+def test_a_server_error_after_a_write_leaves_nothing_for_the_retry_to_duplicate(world):
+    # The key is released on a 5xx, so the retry runs the view again: whatever the failed run
+    # wrote must be gone (a store customer has no unique field to stop a second one).
+    case = _case("store", world)
+    case.client.raise_request_exception = False
+    before = customers_of(world.tenant)
+    with mock.patch(
+        "stores.api.views.StoreCustomerCreatedSerializer", side_effect=RuntimeError("boom")
+    ):
+        failed = case.client.post(case.path, case.body(1), format="json", **{KEY: "half"})
+    assert failed.status_code == 500
+    assert customers_of(world.tenant) == before
+    retried = case.client.post(case.path, case.body(1), format="json", **{KEY: "half"})
+    assert retried.status_code == 200 and not retried.has_header("Idempotent-Replayed")
+    assert customers_of(world.tenant) == before + 1
