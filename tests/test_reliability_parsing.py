@@ -9,7 +9,7 @@ import json
 import pytest
 
 from customers.models import Customer
-from tenants.api.dialect import dialect_for_path
+from tenants.api.dialect import DialectViewMixin, dialect_for_path
 from tenants.api.parsers import MAX_DEPTH, JSONParser, too_deep
 from tenants.models import IdempotencyRecord
 from tenants.services import user_token_issue
@@ -145,13 +145,16 @@ def test_a_body_nested_exactly_to_the_limit_is_accepted(world):
     assert refused.status_code == 400 and "nested deeper" in json_of(refused)["message"]
 
 
-def test_every_dialect_view_parses_with_the_depth_limited_parser():
+def test_every_dialect_view_uses_the_shared_edge():
+    """The depth-limited parser, and DialectViewMixin (its errors, and the stored answers of
+    Idempotency-Key given only after its authentication: tenants/idempotency.py)."""
     views = []
     for route, pattern in walk_patterns():
         view_class = getattr(pattern.callback, "view_class", None)
         if view_class is None or dialect_for_path("/" + route.split("<")[0]) is None:
             continue
         views.append(view_class)
+        assert issubclass(view_class, DialectViewMixin), route
         for parser in view_class().get_parsers():
             assert isinstance(parser, JSONParser), f"{route}: {type(parser).__name__}"
     assert len(views) >= 20
