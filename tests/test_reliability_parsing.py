@@ -34,7 +34,6 @@ BAD_BODIES = {
     "NaN": b'{"name": NaN}',
     "an integer of 5000 digits": b'{"name": ' + b"9" * 5000 + b"}",
     "Infinity": b'{"name": Infinity}',
-    "1e999 (too large for a float)": b'{"name": 1e999}',
 }
 
 

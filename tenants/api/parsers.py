@@ -5,7 +5,9 @@ arrays and objects recursively: a 2 KB body of 1,000 ``[`` raises ``RecursionErr
 escaped as a 500. This parser refuses a body nested deeper than ``MAX_DEPTH`` before it
 decodes anything, and turns every other decoding failure (invalid UTF-8 or charset, a control
 character such as a raw NUL byte in a string, ``NaN``, an integer of more digits than Python
-converts, a number too large for a float) into DRF's ``ParseError``, which each dialect renders as its own 400.
+converts) into DRF's ``ParseError``, which each dialect renders as its own 400. A number
+beyond a float's range (``1e400``) still decodes to infinity: the numeric fields refuse it as
+a field error, in each dialect's validation format (peppered's 422 names the field).
 
 ``loads`` is the same decoder for code outside DRF (the ``Idempotency-Key`` fingerprint).
 """
@@ -13,7 +15,6 @@ converts, a number too large for a float) into DRF's ``ParseError``, which each 
 from __future__ import annotations
 
 import json
-import math
 import re
 from itertools import accumulate
 
@@ -45,20 +46,13 @@ def too_deep(text: str) -> bool:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):  # 1e999: Python would silently make it infinity
-        raise ValueError(f"number out of range: {text[:40]}")
-    return value
-
-
 def loads(data: str | bytes, encoding: str = "utf-8"):
     """Decode a JSON document as the API does; raises ``ValueError`` for every bad input."""
     text = data.decode(encoding) if isinstance(data, bytes | bytearray) else data
     if too_deep(text):
         raise BodyTooDeep(f"nested deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(text, parse_constant=strict_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=strict_constant)
     except RecursionError as exc:  # pragma: no cover - the depth check comes first
         raise BodyTooDeep(f"nested deeper than {MAX_DEPTH} levels") from exc
 
