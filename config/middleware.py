@@ -8,6 +8,7 @@ import re
 import uuid
 
 from django.http import Http404
+from django.utils.cache import patch_cache_control
 
 from tenants.api.dialect import dialect_for_path
 
@@ -41,6 +42,22 @@ class RequestIdMiddleware:
         finally:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class ApiNoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response under a dialect's prefix: records,
+    tokens and errors are personal data that no browser, proxy or CDN may keep. Listed right
+    after RequestIdMiddleware, so answers made by later middleware (idempotent replays, the
+    dialects' 404s) and streamed lists carry it too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if dialect_for_path(request.path) is not None:
+            patch_cache_control(response, no_store=True)
         return response
 
 

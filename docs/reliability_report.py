@@ -36,6 +36,10 @@ TEST_FILES = [
     "tests/test_reliability_limits.py",
     "tests/test_reliability_errors.py",
     "tests/test_reliability_data.py",
+    "tests/test_reliability_parsing.py",
+    "tests/test_reliability_headers.py",
+    "tests/test_reliability_outage.py",
+    "tests/test_password_change.py",
 ]
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 

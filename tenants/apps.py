@@ -7,6 +7,10 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         from config import db_adapters
-        from tenants import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from tenants import (
+            schema,  # noqa: F401  (registers the OpenAPI auth extensions)
+            signals,
+        )
 
         db_adapters.install()
+        signals.connect()

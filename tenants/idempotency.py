@@ -5,13 +5,21 @@ A client that may retry a POST (a timeout, a dropped connection) sends a key of 
 at most 255 printable ASCII characters, and the same key on every retry:
 
 - the first request with a key inserts an ``IdempotencyRecord`` in state ``started`` (its own
-  transaction: the unique constraint on (scope, key) makes exactly one concurrent request the
-  owner), runs the view, and stores the status, the response headers a client needs and the
-  body, with a fingerprint of the request (content type, query string and body; JSON bodies
-  are compared after canonicalisation, so key order and whitespace do not matter);
+  transaction, committed at once: the unique constraint on (scope, key) makes exactly one
+  concurrent request the owner); then the view, the rendering of its response and the update
+  of the record to ``completed`` (status, the response headers a client needs, the body) run
+  in **one transaction**, so a write is never committed without its stored answer: a worker
+  that dies before that commit leaves nothing but its claim, which the lock timeout releases;
+  the record keeps a fingerprint of the request (content type, query string and body; JSON
+  bodies are compared after canonicalisation, so key order and whitespace do not matter);
 - a retry with the same key and the same request within ``HUB_IDEMPOTENCY_TTL_HOURS`` (24)
   replays the stored status and body, with ``Idempotent-Replayed: true`` and
   ``Original-Request-Id``; the view does not run again, so nothing is written twice;
+- every answer drawn from a stored record (the replay, and the 422 and 409 below) is given
+  only after the view's own authentication, permissions, throttles and tenant access have
+  passed (``DialectViewMixin.initial``): a revoked token or API key, a deleted or deactivated
+  user, a session without its CSRF token get the 401 or 403 they would get without the key,
+  and a caller that lost the tenant (or store) gets its 403;
 - the same key with a different request: **422** ``idempotency_key_reused`` (the IETF draft's
   status; Stripe answers 400), in the dialect's own error format;
 - the same key while the first request is still running: **409**
@@ -19,9 +27,12 @@ at most 255 printable ASCII characters, and the same key on every retry:
 - the scope of a key is (tenant reference as sent: ``x-tenant-id``, ``x-store-id`` or the
   peppered client name in the path; credential: a hash of the ``Authorization`` value, or the
   session's user id; method; path): another credential, tenant or route never sees a record;
-- only results the view produced are kept: 5xx (Stripe does not store them either),
-  streamed bodies, unresolved URLs and results that a retry may legitimately change (401,
-  403, 408, 409, 425, 429) delete the record, so the key can be retried;
+- only results the view produced are kept: streamed bodies, unresolved URLs and results that
+  a retry may legitimately change (401, 403, 408, 409, 425, 429) delete the record, so the key
+  can be retried; a 5xx rolls back whatever the view wrote and releases the key (Stripe does
+  not store 5xx either), so a retry starts from a clean state;
+- a request whose claim was taken over while it still ran (it outlived the lock timeout) rolls
+  back its writes and answers 409, since the request that took over runs the view itself;
 - requests without credentials are not recorded (the view answers 401 anyway), nor are the
   authentication endpoints under ``/api/auth/`` (a replay would hand out a stored token or
   skip the session cookie);
@@ -41,10 +52,12 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from tenants import errors
-from tenants.api.dialect import dialect_for_path
+from tenants.api import parsers
+from tenants.api.dialect import PENDING_ANSWER, DialectViewMixin, dialect_for_path
 from tenants.models import IdempotencyRecord
 
 logger = logging.getLogger("hub.idempotency")
@@ -124,8 +137,8 @@ def request_fingerprint(request, body: bytes) -> str:
     canonical = body
     if body and content_type.endswith("json"):
         try:
-            parsed = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            parsed = parsers.loads(body)  # the API's own decoder: depth-limited
+        except ValueError:  # malformed: fingerprinted as sent; the view answers the 400
             pass
         else:
             canonical = json.dumps(
@@ -209,18 +222,24 @@ def _claim(request, scope: str, key: str, fingerprint: str):
 def _release(record: IdempotencyRecord) -> None:
     try:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
-    except DatabaseError:  # pragma: no cover - the connection is broken; the lock times out
+    except DatabaseError:  # the connection is broken: the lock timeout releases the claim
         logger.exception("Could not release Idempotency-Key record %s", record.pk)
 
 
-def _store(record: IdempotencyRecord, response) -> None:
+def _store(record: IdempotencyRecord, response) -> bool:
+    """Complete the claim with ``response``; False when the claim is no longer ours (it
+    outlived the lock timeout and another request took it over)."""
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyRecord.State.COMPLETED,
-        status_code=response.status_code,
-        response_headers=headers,
-        response_body=bytes(response.content),
-        completed_at=timezone.now(),
+    return bool(
+        IdempotencyRecord.objects.filter(
+            pk=record.pk, state=IdempotencyRecord.State.STARTED
+        ).update(
+            state=IdempotencyRecord.State.COMPLETED,
+            status_code=response.status_code,
+            response_headers=headers,
+            response_body=bytes(response.content),
+            completed_at=timezone.now(),
+        )
     )
 
 
@@ -231,6 +250,20 @@ def _storable(request, response) -> bool:
         and response.status_code < 500
         and response.status_code not in NOT_STORED
     )
+
+
+def _answered_by_the_view(request) -> bool:
+    """Whether the view of ``request`` gives a stored answer after its own authentication
+    (every dialect view does: ``DialectViewMixin.initial``)."""
+    try:
+        view_class = getattr(resolve(request.path_info).func, "cls", None)
+    except Resolver404:
+        return False
+    return isinstance(view_class, type) and issubclass(view_class, DialectViewMixin)
+
+
+class _ClaimTakenOver(Exception):
+    pass
 
 
 class IdempotencyMiddleware:
@@ -255,29 +288,50 @@ class IdempotencyMiddleware:
                     message, fields={HEADER: [message]}, code="invalid_idempotency_key"
                 ),
             )
-        credential = credential_fingerprint(request)
-        if credential is None:
-            return self.get_response(request)  # the view answers 401; nothing to remember
         try:
-            body = request.body
-        except RequestDataTooBig:
-            return self.get_response(request)  # the view answers 413
-        try:
+            credential = credential_fingerprint(request)  # a session is read from the database
+            if credential is None:
+                return self.get_response(request)  # the view answers 401; nothing to remember
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return self.get_response(request)  # the view answers 413
             record, answer = _claim(
                 request, request_scope(request, credential), key, request_fingerprint(request, body)
             )
-        except Exception as exc:  # the database is down: a logged, generic 500 in the dialect
+        except Exception as exc:  # the database is down: a logged 503 or 500 in the dialect
             return dialect_for_path(request.path).json_response(exc, request)
         if answer is not None:
-            return answer
+            if not _answered_by_the_view(request):  # pragma: no cover - every dialect view is
+                return answer
+            # The view authenticates the caller and checks its access to the tenant now,
+            # then answers with this instead of running (DialectViewMixin.initial).
+            setattr(request, PENDING_ANSWER, answer)
+            return self.get_response(request)
+        return self._run_once(request, record)
+
+    def _run_once(self, request, record: IdempotencyRecord):
+        """The view, its rendered response and the completed record: one transaction."""
         try:
-            response = self.get_response(request)
+            with transaction.atomic():
+                response = self.get_response(request)  # rendered: Django renders in there
+                stored = _storable(request, response)
+                if stored:
+                    if not _store(record, response):
+                        raise _ClaimTakenOver
+                elif response.status_code >= 500:
+                    transaction.set_rollback(True)  # the key is released: nothing may stay
+                else:
+                    IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        except _ClaimTakenOver:
+            return _error(request, IdempotencyInProgress(), {"Retry-After": "1"})
+        except Exception as exc:  # the commit failed (the database went away, a constraint)
+            _release(record)
+            return dialect_for_path(request.path).json_response(exc, request)
         except BaseException:
             _release(record)
             raise
-        if _storable(request, response):
-            _store(record, response)
-        else:
+        if not stored and response.status_code >= 500:
             _release(record)
         return response
 
@@ -317,7 +371,10 @@ def add_idempotency_key(result, generator, request, public):
                     "description": (
                         "Makes a retry safe: a retry with the same key and the same body within "
                         "24 hours replays the first response (status and body, with "
-                        "`Idempotent-Replayed: true`) without writing again. The same key with "
+                        "`Idempotent-Replayed: true`) without writing again, once the caller is "
+                        "authenticated and may still use the tenant (a revoked credential gets "
+                        "its 401). The view's writes and the stored response are committed "
+                        "together. The same key with "
                         "another body is a 422; a retry while the first request runs is a 409. "
                         "Keys are scoped to the tenant, the credential and the route; 1 to 255 "
                         "printable ASCII characters (a UUID v4 is a good choice)."

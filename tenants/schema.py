@@ -60,6 +60,17 @@ ERROR_DESCRIPTIONS = {
     "422": "Validation failed.",
     "429": "Too many requests; see Retry-After.",
     "500": "Unexpected error (logged with the request id; no details are exposed).",
+    "503": "The database cannot be reached (an outage): retry after `Retry-After` seconds.",
+}
+#: response headers documented with a common error
+ERROR_HEADERS = {
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -89,4 +100,6 @@ def add_common_errors(result, generator, request, public):
                         "description": ERROR_DESCRIPTIONS.get(key, "Error."),
                         "content": {"application/json": {"schema": ref}},
                     }
+                    if key in ERROR_HEADERS:
+                        responses[key]["headers"] = ERROR_HEADERS[key]
     return result

@@ -66,3 +66,9 @@ def user_token_issue(*, user) -> tuple[AuthToken, str]:
 
 def user_token_revoke(*, token: AuthToken) -> None:
     token.delete()
+
+
+def user_tokens_revoke_all(*, user) -> int:
+    """Revoke every Bearer token of ``user`` (their password changed); returns how many."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted

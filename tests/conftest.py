@@ -84,15 +84,21 @@ def session_client(user, **headers) -> HubClient:
     """A logged-in session client that enforces CSRF like a browser would."""
     client = HubClient(enforce_csrf_checks=True)
     client.force_login(user)
-    client.get("/api/auth/me")  # obtain the csrftoken cookie
-    if "csrftoken" not in client.cookies:
-        # force_login skips POST /api/auth/login, the view that issues the cookie.
-        from django.utils.crypto import get_random_string
-
-        client.cookies["csrftoken"] = get_random_string(32)
+    client.get("/api/auth/csrf")  # the csrftoken cookie, as a browser gets it before login
     if headers:
         client.credentials(**_meta(headers))
     return client
+
+
+def session_login(client, username: str, password: str):
+    """``POST /api/auth/login`` as a browser does it: the CSRF token first, then the login."""
+    token = client.get("/api/auth/csrf").json()["csrfToken"]
+    return client.post(
+        "/api/auth/login",
+        {"username": username, "password": password},
+        format="json",
+        HTTP_X_CSRFTOKEN=token,
+    )
 
 
 def csrf_headers(client) -> dict:

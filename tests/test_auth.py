@@ -8,7 +8,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
 
-from tests.conftest import HubClient, api_key_client, bearer_client, csrf_headers, session_client
+from tests.conftest import (
+    HubClient,
+    api_key_client,
+    bearer_client,
+    csrf_headers,
+    session_client,
+    session_login,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -148,15 +155,47 @@ def test_wrong_password_is_401(world):
 
 def test_session_login_sets_cookies_and_logout_needs_csrf(world, password):
     client = HubClient(enforce_csrf_checks=True)
-    response = client.post(
-        "/api/auth/login", {"username": "acme-agent", "password": password}, format="json"
-    )
+    response = session_login(client, "acme-agent", password)
     assert response.status_code == 200
     assert "sessionid" in client.cookies and "csrftoken" in client.cookies
     assert client.get("/api/auth/me").status_code == 200
     assert client.post("/api/auth/logout").status_code == 403
     assert client.post("/api/auth/logout", **csrf_headers(client)).status_code == 200
     assert client.get("/api/auth/me").status_code == 401
+
+
+def test_session_login_needs_the_csrf_token_and_token_issue_does_not(world, password):
+    # Login CSRF: a page of another site must not log the browser in (as the attacker).
+    body = {"username": "acme-agent", "password": password}
+    client = HubClient(enforce_csrf_checks=True)
+    refused = client.post("/api/auth/login", body, format="json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["message"]
+    assert "sessionid" not in client.cookies
+    answer = client.get("/api/auth/csrf")
+    assert answer.status_code == 200
+    token = answer.json()["csrfToken"]
+    assert client.cookies["csrftoken"].value
+    guessed = client.post("/api/auth/login", body, format="json", HTTP_X_CSRFTOKEN="x" * 64)
+    assert guessed.status_code == 403
+    cross_site = client.post(
+        "/api/auth/login",
+        body,
+        format="json",
+        secure=True,
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_ORIGIN="https://evil.example",
+    )
+    assert cross_site.status_code == 403
+    assert "sessionid" not in client.cookies
+    assert (
+        client.post("/api/auth/login", body, format="json", HTTP_X_CSRFTOKEN=token).status_code
+        == 200
+    )
+    assert "sessionid" in client.cookies
+    # Machines: POST /api/auth/token takes no cookies and needs no CSRF token.
+    machine = HubClient(enforce_csrf_checks=True)
+    assert machine.post("/api/auth/token", body, format="json").status_code == 201
 
 
 def test_session_client_helper_is_logged_in(world):

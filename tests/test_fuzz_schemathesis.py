@@ -194,7 +194,13 @@ def test_fuzz_operation(method, path, fuzz_world, in_process):
                 key = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
                 failures.setdefault(key, f"{exc}\n    reproduce: {describe(case, response)}")
 
-        run()
+        try:
+            run()
+        except hypothesis.errors.Unsatisfiable:
+            if mode is not GenerationMode.NEGATIVE:
+                raise
+            # An operation without parameters, body or credentials (GET /api/auth/csrf)
+            # has nothing to send wrong.
 
     run_mode(GenerationMode.POSITIVE, EXAMPLES)
     if NEGATIVE_EXAMPLES:

@@ -65,7 +65,7 @@ READ_ONLY = {
     ("v1/<str:client_name>/peppered/export/customers", "post"),
 }
 #: routes anyone may call (anonymous is not a 401)
-PUBLIC = {("api/auth/login", "post"), ("api/auth/token", "post")}
+PUBLIC = {("api/auth/login", "post"), ("api/auth/token", "post"), ("api/auth/csrf", "get")}
 #: models that belong to no tenant, by design (RowCount: counts the database keeps per owner
 #: id, tenants/counts.py; no endpoint reads or writes them, and they change only with the
 #: counted rows, which the matrix dumps)

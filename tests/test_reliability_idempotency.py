@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from customers.models import Customer
 from customers.services import member_join
+from stores.models import StoreMembership
 from tenants.idempotency import (
     HEADER,
     credential_fingerprint,
+    lock_timeout,
     request_fingerprint,
     request_scope,
 )
@@ -332,3 +334,159 @@ def test_every_dialect_post_documents_the_header_409_and_422():
     ]
     for operation in auth_posts:
         assert HEADER not in [p["name"] for p in operation.get("parameters", [])]
+
+
+# --- a stored answer only for a caller that may still have it --------------------------------
+
+
+def _revoke(world, case):
+    """Revoke the credential the case's client uses, as its owner would."""
+    if case.dialect == "peppered":
+        from tenants.services import api_key_revoke
+
+        api_key_revoke(api_key=world.api_key)
+    else:
+        assert case.client.delete("/api/auth/token").status_code == 200
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_revoked_credential_gets_the_401_not_the_replay(world, dialect):
+    case = _case(dialect, world)
+    first = case.client.post(case.path, case.body(1), format="json", **{KEY: "revoked"})
+    assert first.status_code == case.created_status
+    _revoke(world, case)
+    before = customers_of(world.tenant)
+    for body in (case.body(1), case.body(2)):  # the replay, and the 422 of another body
+        again = case.client.post(case.path, body, format="json", **{KEY: "revoked"})
+        assert again.status_code == 401, again.content
+        assert again.has_header("WWW-Authenticate")
+        assert not again.has_header("Idempotent-Replayed")
+        assert request_id_in(dialect, json_of(again)) == again["X-Request-ID"]
+        assert first.content not in again.content
+    assert customers_of(world.tenant) == before
+
+
+@pytest.mark.parametrize(
+    "change", ["user deleted", "user deactivated", "password changed", "membership revoked"]
+)
+def test_a_replay_needs_the_user_and_the_tenant_now(world, change):
+    case = _case("b2b", world, client=bearer_client(world.agent, **{"x-tenant-id": "acme"}))
+    first = case.client.post(case.path, case.body(1), format="json", **{KEY: "gone"})
+    assert first.status_code == 201
+    user = world.agent
+    if change == "user deleted":
+        user.delete()
+    elif change == "user deactivated":
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    elif change == "password changed":
+        user.set_password("An0ther-long-passphrase!")
+        user.save()
+    else:
+        from tenants.models import Membership
+
+        Membership.objects.filter(user=user).update(is_active=False)
+    again = case.client.post(case.path, case.body(1), format="json", **{KEY: "gone"})
+    assert again.status_code == (403 if change == "membership revoked" else 401), again.content
+    assert not again.has_header("Idempotent-Replayed")
+
+
+def test_a_store_replay_needs_the_store_relation_now(world):
+    case = _case("store", world)
+    first = case.client.post(case.path, case.body(1), format="json", **{KEY: "store"})
+    assert first.status_code == 200
+    StoreMembership.objects.filter(user=world.agent, store=world.store).update(is_active=False)
+    again = case.client.post(case.path, case.body(1), format="json", **{KEY: "store"})
+    assert again.status_code == 403
+    assert not again.has_header("Idempotent-Replayed")
+
+
+def test_a_session_replay_needs_the_csrf_token(world):
+    from tests.conftest import csrf_headers, session_client
+
+    client = session_client(world.agent, **{"x-tenant-id": "acme"})
+    body = {"discordId": "csrf", "discordUsername": "c", "discordDisplayName": "C"}
+    first = client.post(
+        "/api/data/customer", body, format="json", **{KEY: "c1"}, **csrf_headers(client)
+    )
+    assert first.status_code == 201
+    forged = client.post("/api/data/customer", body, format="json", **{KEY: "c1"})
+    assert forged.status_code == 403
+    assert not forged.has_header("Idempotent-Replayed")
+
+
+# --- the view's writes and the stored answer: one transaction ----------------------------------
+
+
+class WorkerKilled(BaseException):
+    """The worker process dies here: no handler and no clean-up of ours runs."""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_worker_killed_between_the_view_and_the_store_leaves_nothing_written(world, dialect):
+    case = _case(dialect, world)
+    before = customers_of(world.tenant)
+    with (
+        mock.patch("tenants.idempotency._store", side_effect=WorkerKilled),
+        mock.patch("tenants.idempotency._release"),  # a dead process releases nothing
+        pytest.raises(WorkerKilled),
+    ):
+        case.client.post(case.path, case.body(1), format="json", **{KEY: "crash"})
+    # The view's writes died with the worker; only its claim is left.
+    assert customers_of(world.tenant) == before
+    assert IdempotencyRecord.objects.get(key="crash").state == "started"
+
+    # After the lock timeout the retry takes the claim over and runs the view, once.
+    IdempotencyRecord.objects.filter(key="crash").update(
+        created_at=timezone.now() - lock_timeout() - timedelta(seconds=1)
+    )
+    retry = case.client.post(case.path, case.body(1), format="json", **{KEY: "crash"})
+    assert retry.status_code == case.created_status, retry.content
+    assert not retry.has_header("Idempotent-Replayed")
+    assert customers_of(world.tenant) == before + 1
+
+    # That answer was lost too (the worker died after its commit): the next retry replays it.
+    again = case.client.post(case.path, case.body(1), format="json", **{KEY: "crash"})
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.status_code == retry.status_code and again.content == retry.content
+    assert customers_of(world.tenant) == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_claim_was_taken_over_rolls_back_and_answers_409(world):
+    # The request outlived the lock timeout, and a retry took its claim over (and runs the
+    # view itself): the late request's writes must not be committed beside the retry's.
+    case = _case("store", world)
+    from stores import services
+
+    original = services.store_customer_create
+
+    def slow_then_taken_over(*args, **kwargs):
+        result = original(*args, **kwargs)
+        IdempotencyRecord.objects.filter(key="late").delete()  # as the retry's takeover does
+        return result
+
+    before = customers_of(world.tenant)
+    with mock.patch.object(services, "store_customer_create", side_effect=slow_then_taken_over):
+        late = case.client.post(case.path, case.body(1), format="json", **{KEY: "late"})
+    assert late.status_code == 409
+    assert late["Retry-After"] == "1"
+    assert customers_of(world.tenant) == before
+
+
+def test_a_server_error_after_a_write_leaves_nothing_for_the_retry_to_duplicate(world):
+    # The key is released on a 5xx, so the retry runs the view again: whatever the failed run
+    # wrote must be gone (a store customer has no unique field to stop a second one).
+    case = _case("store", world)
+    case.client.raise_request_exception = False
+    before = customers_of(world.tenant)
+    with mock.patch(
+        "stores.api.views.StoreCustomerCreatedSerializer", side_effect=RuntimeError("boom")
+    ):
+        failed = case.client.post(case.path, case.body(1), format="json", **{KEY: "half"})
+    assert failed.status_code == 500
+    assert customers_of(world.tenant) == before
+    retried = case.client.post(case.path, case.body(1), format="json", **{KEY: "half"})
+    assert retried.status_code == 200 and not retried.has_header("Idempotent-Replayed")
+    assert customers_of(world.tenant) == before + 1

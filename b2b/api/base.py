@@ -39,6 +39,9 @@ class B2BDialect(Dialect):
     validation_status = 400
     error_component = "B2BError"
 
+    def caller_access(self, request, view_kwargs):
+        return tenant_from_header_or_credential(request, write=False)
+
     def render_error(self, info: ErrorInfo) -> dict:
         error = {"code": info.code, "message": info.message}
         if info.fields:

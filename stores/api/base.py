@@ -26,6 +26,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from tenants.access import store_from_header
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.authentication import BearerAuthentication
 
@@ -63,6 +64,9 @@ class StoreDialect(Dialect):
     path_pattern = re.compile(r"^/customers(/|$)")
     validation_status = 400
     error_component = "StoreError"
+
+    def caller_access(self, request, view_kwargs):
+        return store_from_header(request, write=False)
 
     def error_info(self, exc, request) -> ErrorInfo:
         info = super().error_info(exc, request)

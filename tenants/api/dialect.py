@@ -23,8 +23,12 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from tenants import errors
+from tenants.db import database_unreachable
 
 logger = logging.getLogger("hub.api")
+
+#: seconds a client is told to wait (``Retry-After``) while the database cannot be reached
+DATABASE_RETRY_AFTER = 5
 
 
 @dataclass
@@ -73,6 +77,13 @@ def describe_exception(exc: BaseException) -> ErrorInfo | None:
     """Describe a known exception; ``None`` means unexpected (answer a generic 500)."""
     if isinstance(exc, errors.DomainError):
         return ErrorInfo(exc.status, exc.code, exc.message, dict(exc.fields))
+    if database_unreachable(exc):
+        return ErrorInfo(
+            503,
+            "service_unavailable",
+            "The service is temporarily unavailable; retry in a few seconds.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     if isinstance(exc, drf.ValidationError):
         fields = _flatten(exc.detail)
         return ErrorInfo(
@@ -117,7 +128,12 @@ class Dialect:
     error_component = "HubError"
     #: statuses every operation of the dialect may answer (added to the document by
     #: tenants.schema.add_common_errors); the validation status is added too.
-    common_statuses = (400, 401, 403, 405, 413, 415, 429, 500)
+    common_statuses = (400, 401, 403, 405, 413, 415, 429, 500, 503)
+
+    def caller_access(self, request, view_kwargs: dict):
+        """Resolve the caller's access to the tenant (and store) the request names, for
+        reading (tenants.access), or raise its 400/403; the hub has no tenant."""
+        return None
 
     def error_schema(self) -> dict:
         """JSON Schema of ``render_error``'s output (for the OpenAPI document)."""
@@ -147,6 +163,8 @@ class Dialect:
         if info is None:
             logger.exception("Unhandled exception", exc_info=exc)
             info = ErrorInfo(500, "server_error", "An unexpected error occurred.")
+        elif info.status == 503:
+            logger.error("The database cannot be reached: answered 503", exc_info=exc)
         if info.code == "validation_error" and info.status == 400:
             info.status = self.validation_status
         if info.status == 401:
@@ -198,6 +216,17 @@ def dialect_for_path(path: str) -> Dialect | None:
     return None
 
 
+#: request attribute: a stored answer (an idempotent replay, or its 409 or 422) that the view
+#: gives instead of running, once the caller is authenticated (tenants/idempotency.py)
+PENDING_ANSWER = "hub_pending_answer"
+
+
+class StoredAnswer(Exception):
+    def __init__(self, response):
+        super().__init__("stored answer")
+        self.response = response
+
+
 class DialectViewMixin:
     """Mix into a DRF view: errors are rendered in ``self.dialect``'s envelope."""
 
@@ -205,3 +234,17 @@ class DialectViewMixin:
 
     def get_exception_handler(self):
         return self.dialect.exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        answer = getattr(request._request, PENDING_ANSWER, None)
+        if answer is not None:
+            # A stored answer goes only to a caller that may still use the tenant (a revoked
+            # credential got its 401 above; a lost membership gets its 403 here).
+            self.dialect.caller_access(request, kwargs)
+            raise StoredAnswer(answer)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, StoredAnswer):
+            return exc.response
+        return super().handle_exception(exc)

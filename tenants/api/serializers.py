@@ -33,5 +33,12 @@ class TokenSerializer(serializers.Serializer):
     expiresAt = serializers.DateTimeField(allow_null=True)
 
 
+class CsrfSerializer(serializers.Serializer):
+    csrfToken = serializers.CharField(
+        help_text="Send it as the X-CSRFToken header of POST /api/auth/login and of every "
+        "later write made with the session cookie (it is also set as the csrftoken cookie)."
+    )
+
+
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField()

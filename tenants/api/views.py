@@ -13,12 +13,13 @@ from tenants import errors, services, throttling
 from tenants.api.base import HUB
 from tenants.api.dialect import DialectViewMixin
 from tenants.api.serializers import (
+    CsrfSerializer,
     LoginSerializer,
     MeSerializer,
     MessageSerializer,
     TokenSerializer,
 )
-from tenants.authentication import ApiKeyUser
+from tenants.authentication import ApiKeyUser, CsrfSessionAuthentication
 from tenants.selectors import memberships_for_user, stores_reachable
 
 ERRORS: dict = {}  # generic errors are added by tenants.schema.add_common_errors
@@ -79,6 +80,27 @@ def me_payload(user) -> dict:
     }
 
 
+class CsrfView(HubView):
+    """The CSRF token a browser (or any session client) sends with its login and writes."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        responses={200: CsrfSerializer, **ERRORS},
+        auth=[],
+        summary="Get a CSRF token (before POST /api/auth/login)",
+        description="Sets the `csrftoken` cookie and answers the same token. Session login "
+        "(`POST /api/auth/login`) and every write made with the session cookie need it as "
+        "the `X-CSRFToken` header, with the cookie; over HTTPS the request also needs an "
+        "`Origin` or `Referer` of this site. Machines use `POST /api/auth/token` instead "
+        "(no cookies, no CSRF).",
+    )
+    def get(self, request):
+        return Response({"csrfToken": get_token(request)})
+
+
 class LoginView(HubView):
     """Start a Django session (cookie ``sessionid``, plus ``csrftoken`` for later writes)."""
 
@@ -92,8 +114,14 @@ class LoginView(HubView):
         responses={200: MeSerializer, **ERRORS},
         auth=[],
         summary="Log in with a password (session cookie)",
+        description="Needs the CSRF token of `GET /api/auth/csrf` (header `X-CSRFToken`, "
+        "with its `csrftoken` cookie): without it a cross-site page could log a browser in "
+        "as someone else (login CSRF), and the answer is a 403.",
     )
     def post(self, request):
+        # DRF exempts its views from Django's CSRF middleware and checks CSRF only when a
+        # session authenticates the request; a login has no session yet, so check it here.
+        CsrfSessionAuthentication().enforce_csrf(request)
         user = _check_password(request, request.data)
         login(request, user)
         get_token(request)

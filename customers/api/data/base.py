@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from django.http import StreamingHttpResponse
 
 from tenants import errors
+from tenants.access import tenant_from_header
 from tenants.api.dialect import Dialect, ErrorInfo, register
 from tenants.api.renderers import JSONRenderer
 
@@ -58,6 +59,9 @@ class DataDialect(Dialect):
     path_pattern = re.compile(r"^/api/data/customer(/|$)")
     validation_status = 400
     error_component = "DataError"
+
+    def caller_access(self, request, view_kwargs):
+        return tenant_from_header(request, write=False)
 
     def error_schema(self) -> dict:
         return {

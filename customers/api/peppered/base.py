@@ -18,6 +18,7 @@ import re
 from rest_framework import serializers
 
 from tenants import errors
+from tenants.access import tenant_from_path
 from tenants.api.dialect import Dialect, ErrorInfo, register
 
 #: wire name -> Customer field
@@ -86,6 +87,9 @@ class PepperedDialect(Dialect):
     path_pattern = re.compile(r"^/v1/[^/]+/peppered(/|$)")
     validation_status = 422
     error_component = "PepperedError"
+
+    def caller_access(self, request, view_kwargs):
+        return tenant_from_path(request, view_kwargs.get("client_name", ""), write=False)
 
     def error_info(self, exc, request) -> ErrorInfo:
         info = super().error_info(exc, request)
