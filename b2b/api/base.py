@@ -27,6 +27,7 @@ from tenants import paging
 from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.api.renderers import JSONRenderer
+from tenants.phones import phone_dashed
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -145,6 +146,26 @@ class PercentField(MoneyField):
         kwargs.setdefault("min_value", Decimal(0))
         kwargs.setdefault("max_value", Decimal(100))
         super().__init__(**kwargs)
+
+
+PHONE_HELP = (
+    'Written in any common form ("+1 201 555 0123", "(201) 555-0123" for a tenant whose '
+    "default region is US); stored in E.164 and shown as the seed shows phones, the country "
+    'code and the groups joined by hyphens: "+1-201-555-0123". An empty string: no phone. '
+    "A value that is not a phone number is a 400 naming the field."
+)
+
+
+class PhoneField(serializers.CharField):
+    """A phone: any common form in, the seed's ``+1-555-0456`` style out (tenants/phones.py
+    checks and stores it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", PHONE_HELP)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return phone_dashed(str(value))
 
 
 # --- pagination ---------------------------------------------------------------------------
