@@ -12,8 +12,14 @@ from types import SimpleNamespace
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from b2b.api.base import MoneyField, PageQuerySerializer, PercentField, PhoneField, cents
-from b2b.currencies import ISO_4217_CODES
+from b2b.api.base import (
+    CurrencyField,
+    MoneyField,
+    PageQuerySerializer,
+    PercentField,
+    PhoneField,
+    cents,
+)
 from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
 from b2b.selectors import B2B_CUSTOMER_ROW, account_of, billing_prefix
 from customers.models import DISPLAY_NAME_FIELDS, display_name
@@ -104,9 +110,7 @@ class B2BCustomerInputSerializer(serializers.Serializer):
     billing_address = B2BAddressSerializer(required=False, allow_null=True)
     shipping_address = B2BAddressSerializer(required=False, allow_null=True)
     payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS, required=False)
-    currency = serializers.CharField(
-        min_length=3, max_length=3, required=False, help_text="An ISO 4217 code, e.g. USD."
-    )
+    currency = CurrencyField(required=False)
     credit_limit = MoneyField(required=False, min_value=0)
     discount_rate = PercentField(required=False)
     preferred_shipping = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -119,12 +123,6 @@ class B2BCustomerInputSerializer(serializers.Serializer):
     contacts = B2BContactInputSerializer(
         many=True, required=False, max_length=50, help_text="POST only; at most one primary."
     )
-
-    def validate_currency(self, value):
-        code = value.upper()
-        if code not in ISO_4217_CODES:
-            raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency code.")
-        return code
 
     def validate_contacts(self, value):
         if sum(1 for c in value if c.get("is_primary")) > 1:
@@ -229,7 +227,7 @@ class B2BCustomerSummarySerializer(serializers.Serializer):
     billing_address = B2BAddressSerializer(allow_null=True)
     shipping_address = B2BAddressSerializer(allow_null=True)
     payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS)
-    currency = serializers.CharField()
+    currency = CurrencyField()
     credit_limit = MoneyField()
     current_balance = MoneyField(help_text="Total of counted orders not yet paid.")
     discount_rate = PercentField()
@@ -375,7 +373,7 @@ class B2BOrderSummarySerializer(serializers.Serializer):
     delivery_date = serializers.DateTimeField(allow_null=True)
     due_date = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
-    currency = serializers.CharField()
+    currency = CurrencyField()
     total_amount = MoneyField()
     items_count = serializers.IntegerField(help_text="Units ordered (sum of line quantities).")
     shipping_address = B2BAddressSerializer()
@@ -387,14 +385,36 @@ class B2BOrderSerializer(B2BOrderSummarySerializer):
     lines = B2BOrderLineSerializer(many=True, source="lines.all")
 
 
+#: what ``date_from``/``date_to`` take: a date, or a date-time (time zone optional: UTC)
+DATE_BOUND_PATTERN = (
+    r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,6})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$"
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": DATE_BOUND_PATTERN,
+        "maxLength": 64,
+        "examples": ["2024-01-15", "2024-01-15T00:00:00Z"],
+    }
+)
+class DateBoundField(serializers.CharField):
+    """A date (YYYY-MM-DD) or an ISO 8601 date-time, parsed by the view (``_bound``); a
+    date-time without a time zone is UTC."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+
 class B2BOrderListQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=ORDER_STATUSES, required=False)
-    date_from = serializers.CharField(
-        required=False, max_length=64, help_text="A date (inclusive) or an ISO 8601 date-time."
+    date_from = DateBoundField(
+        required=False, help_text="A date (inclusive) or an ISO 8601 date-time (inclusive)."
     )
-    date_to = serializers.CharField(
+    date_to = DateBoundField(
         required=False,
-        max_length=64,
         help_text="A date (inclusive: the whole day) or an ISO 8601 date-time (exclusive).",
     )
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from customers.api.data.base import (
     DISCORD_HELP,
+    MAX_PAGE_LIMIT,
     PHONE_IN_HELP,
     PHONE_OUT_HELP,
     SOURCE_HELP,
@@ -245,5 +246,5 @@ class DataLinkSerializer(serializers.Serializer):
 
 
 class DataListQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_LIMIT, required=False)
     cursor = serializers.CharField(max_length=200, required=False)

@@ -99,12 +99,13 @@ class CustomerCollectionView(DataView):
             TENANT_HEADER,
             OpenApiParameter(
                 "limit",
-                int,
-                description="Page size, 1..1000: turns on keyset paging.",
+                {"type": "integer", "minimum": 1, "maximum": base.MAX_PAGE_LIMIT},
+                description=f"Page size, 1..{base.MAX_PAGE_LIMIT}: turns on keyset paging "
+                f"(default {base.DEFAULT_PAGE_LIMIT} when only a cursor is sent).",
             ),
             OpenApiParameter(
                 "cursor",
-                str,
+                {"type": "string", "maxLength": 200},
                 description="Opaque: the `X-Next-Cursor` value of the previous page.",
             ),
             OpenApiParameter(
