@@ -133,7 +133,7 @@ def _address_write(*, customer: Customer, account: Account, attr: str, value) ->
         return
     current = getattr(account, attr)
     if current is None and billing and customer.default_address_id is not None:
-        current = Address.objects.filter(pk=customer.default_address_id).first()
+        current = Address.objects.filter(pk=customer.default_address_id, customer=customer).first()
     other = account.shipping_address_id if billing else account.billing_address_id
     if current is not None and current.pk != other:
         address = address_set(customer=customer, key=current.key, **value)
