@@ -18,14 +18,11 @@ customer_segment: the first rule that matches (thresholds in settings.HUB_B2B):
   6. lifetime value >= MID_VALUE_MIN_LTV: ``mid_value``;
   7. otherwise ``low_value``.
 
-risk_score (``low``, ``medium`` or ``high``):
-  ``high`` when an unpaid order is more than RISK_HIGH_OVERDUE_DAYS past its due date, the
-  balance exceeds RISK_HIGH_UTILIZATION percent of a (non-zero) credit limit, or paid orders
-  were paid on average more than RISK_HIGH_LATE_DAYS after their due date;
-  ``medium`` when any unpaid order is past its due date, utilization is at least
-  RISK_MEDIUM_UTILIZATION percent, or payments were on average more than
-  RISK_MEDIUM_LATE_DAYS late; ``low`` otherwise. A credit limit of 0 means "no credit line
-  set": utilization is then null and does not count.
+risk_score (``low``, ``medium`` or ``high``): the risk assessment of the credit model
+(b2b/credit.py, the "Run a credit check" operation), made from the same figures at the same
+moment: a credit check run now answers the same ``risk_assessment``. Its factors (payment
+punctuality, overdue balance, credit utilization, tenure, order volume) are listed, with
+their weights, in the credit check's description and in every check's ``factors``.
 """
 
 from __future__ import annotations
@@ -288,32 +285,10 @@ def customer_segment(*, figures: dict, tenure_days: int, now: datetime) -> str:
     return "low_value"
 
 
-def risk_score(*, figures: dict, utilization_pct: Decimal | None) -> str:
-    late = figures["avg_days_late"] or 0
-    overdue_days = figures["max_days_overdue"] if figures["overdue_orders"] else None
-    if (
-        (overdue_days is not None and overdue_days > int(b2b_setting("RISK_HIGH_OVERDUE_DAYS")))
-        or (
-            utilization_pct is not None
-            and utilization_pct > Decimal(str(b2b_setting("RISK_HIGH_UTILIZATION")))
-        )
-        or late > float(b2b_setting("RISK_HIGH_LATE_DAYS"))
-    ):
-        return "high"
-    if (
-        overdue_days is not None
-        or (
-            utilization_pct is not None
-            and utilization_pct >= Decimal(str(b2b_setting("RISK_MEDIUM_UTILIZATION")))
-        )
-        or late > float(b2b_setting("RISK_MEDIUM_LATE_DAYS"))
-    ):
-        return "medium"
-    return "low"
-
-
 def customer_analytics(*, customer: Customer, period: str = "all", now: datetime) -> dict:
     """The analytics document of one customer (see the module docstring)."""
+    from b2b import credit  # the credit model is built on this module's figures
+
     if period not in PERIODS:
         raise errors.ValidationError(
             f"period: Must be one of: {', '.join(PERIODS)}.",
@@ -367,5 +342,5 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
             for row in top
         ],
         "customer_segment": customer_segment(figures=figures, tenure_days=tenure_days, now=now),
-        "risk_score": risk_score(figures=figures, utilization_pct=utilization_pct),
+        "risk_score": credit.assess_figures(figures=figures, terms=terms, now=now).risk,
     }

@@ -13,13 +13,7 @@ DEFAULTS: dict = {
     "INACTIVE_AFTER_DAYS": 365,
     "HIGH_VALUE_MIN_LTV": "25000.00",
     "MID_VALUE_MIN_LTV": "5000.00",
-    # risk_score (analytics)
-    "RISK_HIGH_OVERDUE_DAYS": 30,
-    "RISK_HIGH_LATE_DAYS": 30,
-    "RISK_MEDIUM_LATE_DAYS": 7,
-    "RISK_HIGH_UTILIZATION": 100,
-    "RISK_MEDIUM_UTILIZATION": 80,
-    # credit check
+    # credit check (also the analytics' risk_score: b2b/credit.py)
     "CREDIT_BASE_SCORE": 680,
     "CREDIT_BANDS": [[750, "excellent"], [700, "good"], [650, "fair"], [600, "poor"]],
     "CREDIT_LOWEST_BAND": "very_poor",

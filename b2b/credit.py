@@ -19,7 +19,9 @@ Factors (every one is reported with its impact, 0 meaning neutral):
                        12-23 +30, 24 or more +40.
 
 Rating bands (settings.HUB_B2B CREDIT_BANDS): excellent >= 750, good >= 700, fair >= 650,
-poor >= 600, very_poor below. Risk assessment: low >= 700, medium >= 600, high below.
+poor >= 600, very_poor below. Risk assessment: low >= 700, medium >= 600, high below. This
+is the b2b dialect's one risk model: the analytics' ``risk_score`` is this assessment, made
+from the same figures at the same moment, so both always agree.
 Recommended credit limit: the average monthly revenue of the last 365 days times the
 rating's multiplier (excellent 3, good 2, fair 1, poor 0.5, very_poor 0), rounded down to
 a multiple of 100; ratings fair and better get at least CREDIT_STARTER_LIMIT (1000.00).
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from b2b.analytics import account_terms, payment_figures, utilization
+from b2b.analytics import AccountTerms, account_terms, payment_figures, utilization
 from b2b.conf import b2b_decimal, b2b_setting
 from customers.models import Customer
 
@@ -156,8 +158,17 @@ def recommended_limit(*, rating: str, revenue_last_year: Decimal) -> Decimal:
 
 
 def assess(*, customer: Customer, now: datetime) -> Assessment:
+    """The credit check of ``customer`` at ``now``."""
     terms = account_terms(customer)
-    f = payment_figures(customer=customer, terms=terms, now=now)
+    return assess_figures(
+        figures=payment_figures(customer=customer, terms=terms, now=now), terms=terms, now=now
+    )
+
+
+def assess_figures(*, figures: dict, terms: AccountTerms, now: datetime) -> Assessment:
+    """The model itself, on a customer's figures (``b2b.analytics.payment_figures``): the
+    one risk model of the b2b dialect, also behind the analytics' ``risk_score``."""
+    f = figures
     pct = utilization(f["current_balance"], terms.credit_limit)
     tenure_days = (now - terms.customer_since).days
     factors = [

@@ -44,8 +44,11 @@ def counted_orders() -> QuerySet[SalesOrder]:
 
 
 def with_account(qs: QuerySet[Customer]) -> QuerySet[Customer]:
-    """Join the account and its billing and shipping addresses."""
-    return qs.select_related("account", "account__billing_address", "account__shipping_address")
+    """Join the account, its billing and shipping addresses, and the customer's default
+    address (the billing address shown when the account links none: ``billing_prefix``)."""
+    return qs.select_related(
+        "account", "account__billing_address", "account__shipping_address", "default_address"
+    )
 
 
 def _figures():
@@ -128,7 +131,7 @@ def b2b_customers_list(
 
 #: what the b2b list shows of a customer (b2b_customer_rows): its own columns, its account's
 #: (``account__customer_id`` is None without an account; an ``account__*_address_id`` None
-#: without that address) and the parts of its billing and shipping addresses
+#: without that address) and the parts of its billing, shipping and default addresses
 B2B_CUSTOMER_ROW = (
     "id",
     "uuid",
@@ -138,6 +141,7 @@ B2B_CUSTOMER_ROW = (
     "is_active",
     "created_at",
     "updated_at",
+    "default_address_id",
     *(
         f"account__{Account._meta.get_field(field).attname}"
         for field in (
@@ -150,7 +154,19 @@ B2B_CUSTOMER_ROW = (
     ),
     *(f"account__billing_address__{part}" for part in ADDRESS_PARTS),
     *(f"account__shipping_address__{part}" for part in ADDRESS_PARTS),
+    *(f"default_address__{part}" for part in ADDRESS_PARTS),
 )
+
+
+def billing_prefix(row: dict) -> str | None:
+    """Where a row of ``B2B_CUSTOMER_ROW`` keeps the billing address the b2b dialect shows:
+    the account's own billing address, else the customer's default address (the address
+    every dialect shows as the customer's: docs/decisions/one-address.md), else none."""
+    if row["account__billing_address_id"] is not None:
+        return "account__billing_address__"
+    if row["default_address_id"] is not None:
+        return "default_address__"
+    return None
 
 
 def b2b_customer_rows(qs: QuerySet[Customer]) -> QuerySet:

@@ -31,11 +31,17 @@ from b2b.models import (
     SalesOrder,
 )
 from b2b.selectors import account_of
-from customers.models import Customer
-from customers.services import address_set, customer_create, customer_update
+from customers.models import Address, Customer
+from customers.services import (
+    address_set,
+    customer_create,
+    customer_update,
+    default_address_set,
+)
 from pricelists.selectors import price_for, product_get
 from tenants import errors
 from tenants.db import violates
+from tenants.phones import phone_normalize
 
 UNSET = object()
 
@@ -111,18 +117,33 @@ def account_ensure(*, customer: Customer) -> Account:
 
 def _address_write(*, customer: Customer, account: Account, attr: str, value) -> None:
     """Set (a dict: only the given parts change), or clear (None) one of the account's
-    addresses. Clearing unlinks the address; the row stays with the customer."""
+    addresses, as the one-address rule says (docs/decisions/one-address.md).
+
+    The billing address shown is the account's own, else the customer's default address:
+    writing it changes that address in place (every dialect shows the change) and links it;
+    a billing address written for a customer without a default address becomes the default.
+    Clearing unlinks the address (the row stays with the customer); clearing the billing
+    address also clears the default address it shows, so b2b shows none, as sent.
+    """
+    billing = attr == "billing_address"
     if value is None:
         setattr(account, attr, None)
+        if billing and customer.default_address_id is not None:
+            default_address_set(customer=customer, key=None)
         return
-    key = ADDRESS_KEYS[attr]
     current = getattr(account, attr)
-    if current is not None and current.key != key:
-        # linked to another of the customer's addresses (for instance through the admin):
-        # start from it so that a partial change keeps the other parts
-        value = {**{p: getattr(current, p) for p in ADDRESS_PARTS}, **value}
-    address = address_set(customer=customer, key=key, **value)
+    if current is None and billing and customer.default_address_id is not None:
+        current = Address.objects.filter(pk=customer.default_address_id, customer=customer).first()
+    other = account.shipping_address_id if billing else account.billing_address_id
+    if current is not None and current.pk != other:
+        address = address_set(customer=customer, key=current.key, **value)
+    else:
+        if current is not None:  # shared with the other link: change a copy of it
+            value = {**{p: getattr(current, p) for p in ADDRESS_PARTS}, **value}
+        address = address_set(customer=customer, key=ADDRESS_KEYS[attr], **value)
     setattr(account, attr, address)
+    if billing and customer.default_address_id is None:
+        default_address_set(customer=customer, key=address.key)
 
 
 @transaction.atomic
@@ -150,8 +171,12 @@ def account_create(
     )
     _save_with_customers_time(account, customer)
     customer.account = account
-    for contact in contacts:
-        contact_create(customer=customer, **contact)
+    for index, contact in enumerate(contacts):
+        try:
+            contact_create(customer=customer, **contact)
+        except errors.ValidationError as exc:  # name the contact: contacts.0.phone
+            exc.fields = {f"contacts.{index}.{name}": m for name, m in exc.fields.items()}
+            raise
     return customer
 
 
@@ -227,6 +252,8 @@ def _contact_save(contact: Contact) -> None:
 @transaction.atomic
 def contact_create(*, customer: Customer, **fields) -> Contact:
     _check_fields(fields, CONTACT_FIELDS)
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if not (fields.get("name") or "").strip():
         raise _invalid("name", "This field is required.", "required")
     contact = Contact(customer=customer, **fields)
@@ -238,6 +265,8 @@ def contact_create(*, customer: Customer, **fields) -> Contact:
 def contact_update(*, contact: Contact, **fields) -> Contact:
     """Change only the given fields; ``is_primary=True`` demotes the previous primary."""
     _check_fields(fields, CONTACT_FIELDS)
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"], tenant=contact.customer.tenant)
     if "name" in fields and not (fields["name"] or "").strip():
         raise _invalid("name", "This field may not be blank.", "blank")
     for name, value in fields.items():

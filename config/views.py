@@ -1,6 +1,39 @@
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+
+#: the documentation pages may load only from this server: their bundles come from the
+#: sidecar's static files, and the browser refuses anything else (Redoc's footer links an
+#: image on a CDN that no setting turns off; drf-spectacular's page linked Google Fonts).
+#: Inline scripts and styles are the pages' own (the init script, the bundles' styles).
+DOCS_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "frame-ancestors 'self'",
+    )
+)
+
+
+class _OnlyThisServer:
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CSP
+        return response
+
+
+class SwaggerView(_OnlyThisServer, SpectacularSwaggerView):
+    """Swagger UI at /api/docs/, from this server only."""
+
+
+class RedocView(_OnlyThisServer, SpectacularRedocView):
+    """Redoc at /api/redoc/, from this server only (templates/drf_spectacular/redoc.html)."""
 
 
 @require_GET

@@ -42,6 +42,7 @@ from customers.services import (
     user_is_member,
 )
 from tenants import admin as tenants_admin
+from tenants import errors
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
@@ -55,6 +56,7 @@ from tenants.admin_scoping import (
 )
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Tenant
+from tenants.phones import phone_normalize
 
 # --- Memberships (and the Tenant admin with them inline) -------------------------------------
 
@@ -282,6 +284,12 @@ class CustomerAdminForm(forms.ModelForm):
         user = cleaned.get("user")
         if user is not None and not user_is_member(user=user, tenant_id=tenant_id):
             self.add_error("user", "This user is not a member of the customer's tenant.")
+        if cleaned.get("phone"):  # the services' rule (tenants/phones.py), as a field error
+            tenant = cleaned.get("tenant") or Tenant.objects.get(pk=tenant_id)
+            try:
+                cleaned["phone"] = phone_normalize(cleaned["phone"], tenant=tenant)
+            except errors.ValidationError as exc:
+                self.add_error("phone", exc.fields["phone"][0])
         return cleaned
 
 

@@ -13,6 +13,7 @@ from tenants import errors
 from tenants.db import violates
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Role
+from tenants.phones import phone_normalize
 from tenants.services import membership_grant
 
 CUSTOMER_FIELDS = frozenset(
@@ -112,6 +113,8 @@ _CUSTOMER_CLEAN_EXCLUDE = ("tenant", "user", "default_address", "tags")
 def customer_create(*, tenant, **fields) -> Customer:
     _check_fields(fields, CUSTOMER_FIELDS)
     fields.setdefault("source", Source.API)
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"], tenant=tenant)
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip()
     _ensure_email_free(tenant=tenant, email=fields.get("email", ""))
@@ -124,6 +127,8 @@ def customer_create(*, tenant, **fields) -> Customer:
 def customer_update(*, customer: Customer, **fields) -> Customer:
     """Change only the given fields."""
     _check_fields(fields, CUSTOMER_FIELDS)
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip()
         if fields["email"].lower() != customer.email.lower():
@@ -234,6 +239,8 @@ def _touch(customer: Customer) -> None:
 @transaction.atomic
 def address_add(*, customer: Customer, key: str, **fields) -> Address:
     _check_fields(fields, ADDRESS_FIELDS)
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if Address.objects.filter(customer=customer, key=key).exists():
         raise errors.ValidationError(
             "An address with this addressId already exists for this customer.",
@@ -250,6 +257,8 @@ def address_add(*, customer: Customer, key: str, **fields) -> Address:
 def address_set(*, customer: Customer, key: str, **fields) -> Address:
     """Create or change the customer's address ``key`` (only the given fields change)."""
     _check_fields(fields, ADDRESS_FIELDS)
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     address = Address.objects.filter(customer=customer, key=key).first() or Address(
         customer=customer, key=key
     )
@@ -265,7 +274,10 @@ def address_remove(*, customer: Customer, key: str) -> None:
     """Remove an address; removing the default address clears the default."""
     address = Address.objects.filter(customer=customer, key=key).first()
     if address is None:
-        raise errors.NotFound("Address not found.", code="address_not_found")
+        message = "The address is not one of this customer's addresses."
+        raise errors.ValidationError(
+            message, fields={"addressId": [message]}, code="address_not_found"
+        )
     if customer.default_address_id == address.pk:
         customer.default_address = None
         customer.save(update_fields=["default_address", "updated_at"])

@@ -82,7 +82,8 @@ def store_customer_price_list_set(
     if changed:
         link.price_list = price_list
         link.save(update_fields=["price_list"])
-    if name is not None and name != customer.name:
+    # the store dialect shows the display name as ``name``: sending it back is no change
+    if name is not None and name != customer.display_name:
         customer_update(customer=customer, name=name)
     elif changed:
         _touch_customer(customer)

@@ -5,12 +5,14 @@ with the memberships inline added (memberships are created by ``customers.servic
 which also creates the member's customer, and tenants must not import customers).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
 from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInlineMixin, adopt
 from tenants.models import ApiKey, Tenant
+from tenants.phones import region_is_known
 from tenants.services import api_key_issue, api_key_revoke, tenant_create
 
 
@@ -29,14 +31,31 @@ class ApiKeyInline(TenantScopedInlineMixin, admin.TabularInline):
         return False
 
 
+class TenantForm(forms.ModelForm):
+    def clean_default_region(self):
+        region = (self.cleaned_data.get("default_region") or "").upper()
+        if not region_is_known(region):
+            raise forms.ValidationError("Not a region phonenumbers knows (e.g. US, NL).")
+        return region
+
+
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
     tenant_path = "pk"
     list_display = ("slug", "name", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("slug", "name")
-    fields = ("slug", "name", "is_active", "issue_key_link", "created_at", "updated_at")
+    fields = (
+        "slug",
+        "name",
+        "is_active",
+        "default_region",
+        "issue_key_link",
+        "created_at",
+        "updated_at",
+    )
     inlines = [ApiKeyInline]
+    form = TenantForm
 
     @admin.display(description="API keys")
     def issue_key_link(self, obj):
@@ -61,7 +80,15 @@ class TenantAdmin(TenantScopedAdmin):
         if change:
             obj.save()
         else:
-            adopt(obj, tenant_create(slug=obj.slug, name=obj.name, is_active=obj.is_active))
+            adopt(
+                obj,
+                tenant_create(
+                    slug=obj.slug,
+                    name=obj.name,
+                    is_active=obj.is_active,
+                    default_region=obj.default_region,
+                ),
+            )
 
 
 @admin.register(ApiKey)

@@ -36,11 +36,26 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+region_validator = RegexValidator(
+    r"^[A-Z]{2}$", "Use a two-letter region code in capitals, such as US or NL."
+)
+
+
 class Tenant(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=255)
     is_active = models.BooleanField(default=True)
+    default_region = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        validators=[region_validator],
+        help_text=(
+            "Region of phone numbers written without a country code (e.g. NL: 0612345678 is "
+            "+31612345678). Empty: every phone number needs its country code (tenants/phones.py)."
+        ),
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -48,6 +63,10 @@ class Tenant(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(slug__regex=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"),
                 name="tenant_slug_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_region__regex=r"^([A-Z]{2})?$"),
+                name="tenant_default_region_format",
             ),
         ]
 

@@ -19,6 +19,10 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "tenants.authentication.ApiKeyAuthentication"
     name = ["apiKeyHeader", "basicAuth"]
 
+    def get_security_requirement(self, auto_schema):
+        # two alternatives (either one), not one requirement of both at once
+        return [{name: []} for name in self.name]
+
     def get_security_definition(self, auto_schema):
         return [
             {

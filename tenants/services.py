@@ -11,11 +11,28 @@ from knox.models import AuthToken
 
 from tenants import errors
 from tenants.models import ApiKey, Membership, Role, Tenant, hash_secret
+from tenants.phones import region_is_known
+
+
+def _check_region(region: str) -> str:
+    region = (region or "").strip().upper()
+    if not region_is_known(region):
+        message = "Not a region phonenumbers knows: use a code such as US or NL, or nothing."
+        raise errors.ValidationError(
+            f"default_region: {message}", fields={"default_region": [message]}
+        )
+    return region
 
 
 @transaction.atomic
-def tenant_create(*, slug: str, name: str, is_active: bool = True) -> Tenant:
-    tenant = Tenant(slug=slug, name=name, is_active=is_active)
+def tenant_create(
+    *, slug: str, name: str, is_active: bool = True, default_region: str = ""
+) -> Tenant:
+    """A tenant; ``default_region`` is the region of its phone numbers written without a
+    country code (tenants/phones.py)."""
+    tenant = Tenant(
+        slug=slug, name=name, is_active=is_active, default_region=_check_region(default_region)
+    )
     tenant.full_clean()
     tenant.save()
     return tenant

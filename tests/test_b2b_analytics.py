@@ -157,7 +157,7 @@ def test_analytics_figures_for_each_period(book, period):
     assert result["top_products"] == _top(products, *expected["top_products"])
     # 5000.00 lifetime >= MID_VALUE_MIN_LTV, last order 10 days ago, customer for 448 days
     assert result["customer_segment"] == "mid_value"
-    # o3 is overdue (30 days: not more than RISK_HIGH_OVERDUE_DAYS); 5 days late on average
+    # the credit model's risk (score 663: test_credit_model_on_the_book)
     assert result["risk_score"] == "medium"
 
 
@@ -258,7 +258,8 @@ def test_analytics_of_a_customer_without_orders_or_account(world):
             "order_history": [],
             "top_products": [],
             "customer_segment": "new",
-            "risk_score": "low",
+            # the credit model: 680, new (-20), no orders (-10): 650, fair, medium risk
+            "risk_score": "medium",
         },
     )
 
@@ -312,24 +313,6 @@ def _figures(**overrides):
 def test_segment_rules(figures, tenure, segment):
     result = analytics.customer_segment(figures=_figures(**figures), tenure_days=tenure, now=NOW)
     assert result == segment
-
-
-@pytest.mark.parametrize(
-    ("figures", "utilization", "risk"),
-    [
-        ({}, D("10"), "low"),
-        ({}, None, "low"),
-        ({}, D("79.99"), "low"),
-        ({}, D("80"), "medium"),
-        ({}, D("100.01"), "high"),
-        ({"overdue_orders": 1, "max_days_overdue": 1}, D("0"), "medium"),
-        ({"overdue_orders": 1, "max_days_overdue": 31}, D("0"), "high"),
-        ({"avg_days_late": 7.5}, None, "medium"),
-        ({"avg_days_late": 30.5}, None, "high"),
-    ],
-)
-def test_risk_rules(figures, utilization, risk):
-    assert analytics.risk_score(figures=_figures(**figures), utilization_pct=utilization) == risk
 
 
 @override_settings(HUB_B2B={"HIGH_VALUE_MIN_LTV": "500.00"})
@@ -496,3 +479,57 @@ def test_the_hand_written_analytics_output_is_what_the_declared_fields_render(wo
         assert [type(v) for v in serializer.data["overview"].values()] == [
             type(v) for v in declared["overview"].values()
         ]
+
+
+# --- one risk model: analytics and credit checks agree -------------------------------------
+
+
+def _scenario(world, name):
+    """Customers the old analytics rules and the credit model judged differently."""
+    if name == "new, without orders":
+        return CustomerFactory(tenant=world.tenant)
+    if name == "long-standing, one order overdue 40 days":
+        customer = account_customer(
+            world.tenant, credit_limit=D("100000.00"), customer_since=NOW - days(6 * 365)
+        )
+        for n in range(30):
+            order_date = NOW - days(5 + n * 10)
+            order(
+                customer,
+                total="100.00",
+                order_date=order_date,
+                due_date=order_date + days(30),
+                paid_at=None if n == 7 else order_date + days(5),
+            )
+        return customer
+    if name == "young, near its credit limit":
+        customer = account_customer(
+            world.tenant, credit_limit=D("1000.00"), customer_since=NOW - days(30)
+        )
+        order(customer, total="790.00", order_date=NOW - days(3), due_date=NOW + days(27))
+        return customer
+    raise ValueError(name)
+
+
+SCENARIOS = [
+    "new, without orders",
+    "long-standing, one order overdue 40 days",
+    "young, near its credit limit",
+]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_risk_score_is_the_credit_checks_risk_assessment(world, name):
+    customer = _scenario(world, name)
+    risk = credit.assess(customer=customer, now=NOW).risk
+    for period in analytics.PERIODS:
+        result = analytics.customer_analytics(customer=customer, period=period, now=NOW)
+        assert result["risk_score"] == risk, period
+
+
+def test_risk_score_and_risk_assessment_agree_through_the_api(world):
+    customer = _scenario(world, "new, without orders")
+    client = bearer_client(world.agent)
+    score = json_of(client.get(f"/api/customers/{customer.uuid}/analytics"))["data"]
+    check = json_of(client.post(f"/api/customers/{customer.uuid}/credit-check"))["data"]
+    assert score["risk_score"] == check["risk_assessment"] == "medium"

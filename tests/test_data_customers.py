@@ -122,10 +122,36 @@ def test_create_accepts_each_source(world, source):
     assert response.json()["source"] == source
 
 
-def test_record_created_elsewhere_shows_its_stored_source(world):
-    customer = CustomerFactory(tenant=world.tenant, source=Source.STORE)
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        (Source.DISCORD, "DISCORD"),
+        (Source.EMAIL, "EMAIL"),
+        (Source.MANUAL, "MANUAL"),
+        (Source.STORE, "MANUAL"),
+        (Source.USER, "MANUAL"),
+        (Source.API, "MANUAL"),
+    ],
+)
+def test_source_is_one_of_the_seeds_values(world, stored, shown):
+    # seed 000's enum is DISCORD, EMAIL, MANUAL: a strict client must never see another value
+    customer = CustomerFactory(tenant=world.tenant, source=stored)
+    client = bearer_client(world.agent, **ACME)
+    assert client.get(f"{URL}/{customer.uuid}").json()["source"] == shown
+    listed = [c for c in json_of(client.get(URL)) if c["id"] == str(customer.uuid)]
+    assert listed[0]["source"] == shown
+
+
+def test_discord_fields_of_a_customer_made_elsewhere_are_null(world):
+    customer = CustomerFactory(
+        tenant=world.tenant, discord_id="", discord_username="", discord_display_name=""
+    )
     body = bearer_client(world.agent, **ACME).get(f"{URL}/{customer.uuid}").json()
-    assert body["source"] == "STORE"
+    assert (body["discordId"], body["discordUsername"], body["discordDisplayName"]) == (
+        None,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 from customers.models import Customer
 from stores.services import customer_store_link
+from tenants.phones import phone_e164
 from tests.conftest import api_key_client, bearer_client, json_of
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ class Dialects:
             return {
                 "id": b["id"],
                 "email": b["email"] or "",
-                "phone": b["phone"] or "",
+                "phone": phone_e164(b["phone"]),
                 "is_active": b["isActive"],
                 "updated_at": _ts(b["updatedAt"]),
             }
@@ -105,7 +106,7 @@ class Dialects:
             return {
                 "id": str(Customer.objects.get(pk=b["customerId"]).uuid),
                 "email": b["email"] or "",
-                "phone": b["customerPhone"] or "",
+                "phone": phone_e164(b["customerPhone"]),
                 "updated_at": _ts(b["lastChanged"]),
             }
         b = self.b2b.get(f"/api/customers/{uuid}").json()["data"]
@@ -113,7 +114,7 @@ class Dialects:
             "id": b["id"],
             "name": b["name"],
             "email": b["email"] or "",
-            "phone": b["phone"] or "",
+            "phone": phone_e164(b["phone"]),  # b2b shows +1-555-0456, the others E.164
             "is_active": b["is_active"],
             "updated_at": _ts(b["updated_at"]),
         }
@@ -122,7 +123,7 @@ class Dialects:
     def change(self, dialect: str, uuid: str) -> dict:
         """Change the customer through ``dialect``; the new values, as normalised fields."""
         n = next(self.counter)
-        email, phone, name = f"changed{n}@example.com", f"06{n:08d}", f"Renamed {n}"
+        email, phone, name = f"changed{n}@example.com", f"+31612{n:06d}", f"Renamed {n}"
         if dialect == "data":
             r = self.data.patch(
                 f"/api/data/customer/{uuid}", {"email": email, "phone": phone}, format="json"

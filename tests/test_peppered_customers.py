@@ -332,7 +332,7 @@ def test_credit_is_accepted_as_string_or_number(client, value, stored):
 
 @pytest.mark.parametrize(
     ("value", "stored"),
-    [("0612345678", "0612345678"), ("+31612345678", "+31612345678"), (612345678, "612345678")],
+    [("0612345678", "+31612345678"), ("+31612345678", "+31612345678"), (612345678, "+31612345678")],
 )
 def test_phone_is_digits_with_optional_plus(client, value, stored):
     response = create(client, email="p@example.com", customerPhone=value)
@@ -437,7 +437,9 @@ def test_inactive_customer_is_still_served(client, world):
 def test_update_changes_only_what_is_sent(client, django_assert_num_queries):
     created = create(client, **FULL).json()
     url = f"{BASE}/customer/{created['customerId']}"
-    with django_assert_num_queries(24):
+    # 25: the record is rendered before the update too (its tags), to leave out the fields
+    # sent unchanged (tenants.api.dialect.changes)
+    with django_assert_num_queries(25):
         response = client.put(
             url, {"customerCity": "Rotterdam", "customerCredit": 3}, format="json"
         )

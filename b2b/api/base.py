@@ -18,15 +18,18 @@ import re
 from decimal import Decimal
 
 import orjson
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
+from b2b.currencies import ISO_4217_CODES
 from tenants import paging
 from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.api.renderers import JSONRenderer
+from tenants.phones import phone_dashed
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -150,6 +153,54 @@ class PercentField(MoneyField):
         super().__init__(**kwargs)
 
 
+CURRENCIES = sorted(ISO_4217_CODES)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": CURRENCIES,
+        "description": "An active ISO 4217 code (List One), e.g. USD. Sent in lower case, it "
+        "is upper-cased; a withdrawn or unknown code is a 400.",
+    }
+)
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code (b2b.currencies): upper-cased on input, checked against the list."""
+
+    default_error_messages = {"not_iso": "{value!r} is not an ISO 4217 currency code."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 3)
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if code not in ISO_4217_CODES:
+            self.fail("not_iso", value=data)
+        return code
+
+
+PHONE_HELP = (
+    'Written in any common form ("+1 201 555 0123", "(201) 555-0123" for a tenant whose '
+    "default region is US); stored in E.164 and shown as the seed shows phones, the country "
+    'code and the groups joined by hyphens: "+1-201-555-0123". An empty string: no phone. '
+    "A value that is not a phone number is a 400 naming the field."
+)
+
+
+class PhoneField(serializers.CharField):
+    """A phone: any common form in, the seed's ``+1-555-0456`` style out (tenants/phones.py
+    checks and stores it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", PHONE_HELP)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return phone_dashed(str(value))
+
+
 # --- pagination ---------------------------------------------------------------------------
 
 
@@ -210,11 +261,33 @@ class B2BMessageSerializer(serializers.Serializer):
 # --- views --------------------------------------------------------------------------------
 
 
+TENANT_HEADER = OpenApiParameter(
+    "x-tenant-id",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional (the seed's clients send no tenant header): the tenant, by its slug or its "
+        "UUID. Without it the tenant is the credential's: an API key's own tenant, or the "
+        "user's only tenant; a user of several tenants must send it (400 otherwise). An "
+        "unknown tenant, or one the caller may not use: 403 (tenants/access.py)."
+    ),
+)
+
+
+class B2BSchema(AutoSchema):
+    """Every b2b operation documents the optional ``x-tenant-id`` header."""
+
+    def get_override_parameters(self):
+        return [TENANT_HEADER, *super().get_override_parameters()]
+
+
 class B2BView(DialectViewMixin, APIView):
     """Base of every b2b view: the dialect's errors and renderer."""
 
     dialect = B2B
     renderer_classes = [B2BJSONRenderer]
+    schema = B2BSchema()
 
     def access(self, request):
         """The tenant: ``x-tenant-id`` when sent, else the credential's only tenant."""

@@ -12,12 +12,19 @@ from types import SimpleNamespace
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from b2b.api.base import MoneyField, PageQuerySerializer, PercentField, cents
-from b2b.currencies import ISO_4217_CODES
+from b2b.api.base import (
+    CurrencyField,
+    MoneyField,
+    PageQuerySerializer,
+    PercentField,
+    PhoneField,
+    cents,
+)
 from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
-from b2b.selectors import B2B_CUSTOMER_ROW, account_of
+from b2b.selectors import B2B_CUSTOMER_ROW, account_of, billing_prefix
 from customers.models import DISPLAY_NAME_FIELDS, display_name
 from tenants.api.dialect import iso_timestamp
+from tenants.phones import phone_dashed
 
 PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
 ORDER_STATUSES = list(ORDER_TRANSITIONS)
@@ -65,7 +72,7 @@ class B2BContactInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     title = serializers.CharField(max_length=255, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = PhoneField(max_length=32, required=False, allow_blank=True)
     is_primary = serializers.BooleanField(
         required=False, help_text="Making a contact primary demotes the previous primary."
     )
@@ -76,7 +83,7 @@ class B2BContactSerializer(serializers.Serializer):
     name = serializers.CharField()
     title = serializers.CharField()
     email = serializers.CharField()
-    phone = serializers.CharField()
+    phone = PhoneField()
     is_primary = serializers.BooleanField()
 
 
@@ -96,16 +103,14 @@ class B2BCustomerInputSerializer(serializers.Serializer):
     email = serializers.EmailField(
         max_length=254, required=False, allow_blank=True, help_text="Unique in the tenant."
     )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = PhoneField(max_length=32, required=False, allow_blank=True)
     fax = serializers.CharField(max_length=32, required=False, allow_blank=True)
     website = serializers.URLField(max_length=255, required=False, allow_blank=True)
     tax_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     billing_address = B2BAddressSerializer(required=False, allow_null=True)
     shipping_address = B2BAddressSerializer(required=False, allow_null=True)
     payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS, required=False)
-    currency = serializers.CharField(
-        min_length=3, max_length=3, required=False, help_text="An ISO 4217 code, e.g. USD."
-    )
+    currency = CurrencyField(required=False)
     credit_limit = MoneyField(required=False, min_value=0)
     discount_rate = PercentField(required=False)
     preferred_shipping = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -118,12 +123,6 @@ class B2BCustomerInputSerializer(serializers.Serializer):
     contacts = B2BContactInputSerializer(
         many=True, required=False, max_length=50, help_text="POST only; at most one primary."
     )
-
-    def validate_currency(self, value):
-        code = value.upper()
-        if code not in ISO_4217_CODES:
-            raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency code.")
-        return code
 
     def validate_contacts(self, value):
         if sum(1 for c in value if c.get("is_primary")) > 1:
@@ -138,8 +137,6 @@ class B2BCustomerUpdateSerializer(B2BCustomerInputSerializer):
 
 
 FIGURES = ("b2b_current_balance", "b2b_lifetime_value", "b2b_total_orders")
-BILLING = tuple(f"account__billing_address__{part}" for part in ADDRESS_PARTS)
-SHIPPING = tuple(f"account__shipping_address__{part}" for part in ADDRESS_PARTS)
 
 
 def customer_row(customer) -> dict:
@@ -151,6 +148,7 @@ def customer_row(customer) -> dict:
         "account__": account,
         "account__billing_address__": account.billing_address if account else None,
         "account__shipping_address__": account.shipping_address if account else None,
+        "default_address__": customer.default_address,
     }
     row = {}
     for name in B2B_CUSTOMER_ROW:
@@ -163,8 +161,8 @@ def customer_row(customer) -> dict:
     return row
 
 
-def _address(row: dict, names: tuple[str, ...], linked) -> dict | None:
-    return None if linked is None else dict(zip(ADDRESS_PARTS, map(row.get, names), strict=True))
+def _address(row: dict, prefix: str | None) -> dict | None:
+    return None if prefix is None else {part: row[prefix + part] for part in ADDRESS_PARTS}
 
 
 def row_view(row: dict, contacts=None) -> SimpleNamespace:
@@ -185,8 +183,11 @@ def row_view(row: dict, contacts=None) -> SimpleNamespace:
         fax=row["account__fax"] if has_account else "",
         website=row["account__website"] if has_account else "",
         tax_id=row["account__tax_id"] if has_account else "",
-        billing_address=_address(row, BILLING, row["account__billing_address_id"]),
-        shipping_address=_address(row, SHIPPING, row["account__shipping_address_id"]),
+        billing_address=_address(row, billing_prefix(row)),
+        shipping_address=_address(
+            row,
+            "account__shipping_address__" if row["account__shipping_address_id"] else None,
+        ),
         contacts=[] if contacts is None else contacts,
         payment_terms=row["account__payment_terms"] if has_account else DEFAULT_PAYMENT_TERMS,
         currency=row["account__currency"] if has_account else DEFAULT_CURRENCY,
@@ -219,14 +220,14 @@ class B2BCustomerSummarySerializer(serializers.Serializer):
         help_text="A customer created elsewhere with only first/last names shows its display name."
     )
     email = serializers.CharField()
-    phone = serializers.CharField()
+    phone = PhoneField()
     fax = serializers.CharField()
     website = serializers.CharField()
     tax_id = serializers.CharField()
     billing_address = B2BAddressSerializer(allow_null=True)
     shipping_address = B2BAddressSerializer(allow_null=True)
     payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS)
-    currency = serializers.CharField()
+    currency = CurrencyField()
     credit_limit = MoneyField()
     current_balance = MoneyField(help_text="Total of counted orders not yet paid.")
     discount_rate = PercentField()
@@ -253,7 +254,7 @@ class B2BCustomerSummarySerializer(serializers.Serializer):
             "id": str(v.id),
             "name": v.name,
             "email": v.email,
-            "phone": v.phone,
+            "phone": phone_dashed(v.phone),
             "fax": v.fax,
             "website": v.website,
             "tax_id": v.tax_id,
@@ -289,7 +290,7 @@ class B2BCustomerSerializer(B2BCustomerSummarySerializer):
                 "name": c.name,
                 "title": c.title,
                 "email": c.email,
-                "phone": c.phone,
+                "phone": phone_dashed(c.phone),
                 "is_primary": c.is_primary,
             }
             for c in v.contacts
@@ -372,7 +373,7 @@ class B2BOrderSummarySerializer(serializers.Serializer):
     delivery_date = serializers.DateTimeField(allow_null=True)
     due_date = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
-    currency = serializers.CharField()
+    currency = CurrencyField()
     total_amount = MoneyField()
     items_count = serializers.IntegerField(help_text="Units ordered (sum of line quantities).")
     shipping_address = B2BAddressSerializer()
@@ -384,14 +385,36 @@ class B2BOrderSerializer(B2BOrderSummarySerializer):
     lines = B2BOrderLineSerializer(many=True, source="lines.all")
 
 
+#: what ``date_from``/``date_to`` take: a date, or a date-time (time zone optional: UTC)
+DATE_BOUND_PATTERN = (
+    r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,6})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$"
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": DATE_BOUND_PATTERN,
+        "maxLength": 64,
+        "examples": ["2024-01-15", "2024-01-15T00:00:00Z"],
+    }
+)
+class DateBoundField(serializers.CharField):
+    """A date (YYYY-MM-DD) or an ISO 8601 date-time, parsed by the view (``_bound``); a
+    date-time without a time zone is UTC."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+
 class B2BOrderListQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=ORDER_STATUSES, required=False)
-    date_from = serializers.CharField(
-        required=False, max_length=64, help_text="A date (inclusive) or an ISO 8601 date-time."
+    date_from = DateBoundField(
+        required=False, help_text="A date (inclusive) or an ISO 8601 date-time (inclusive)."
     )
-    date_to = serializers.CharField(
+    date_to = DateBoundField(
         required=False,
-        max_length=64,
         help_text="A date (inclusive: the whole day) or an ISO 8601 date-time (exclusive).",
     )
 

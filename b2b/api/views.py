@@ -24,6 +24,7 @@ from b2b.api.base import (
 from customers.selectors import customer_get
 from pricelists.selectors import price_list_verify
 from tenants import errors
+from tenants.api.dialect import changes
 
 TAG_CUSTOMERS = "b2b: customers"
 TAG_ORDERS = "b2b: orders"
@@ -167,19 +168,23 @@ class CustomerDetailView(B2BView):
         operation_id="b2b_customers_update",
         summary="Update a customer",
         description="Only the fields sent change (also inside `billing_address` and "
-        "`shipping_address`; null unlinks an address). Answers the full record.",
+        "`shipping_address`; null unlinks an address). A field sent with the value the record "
+        "already shows is no change (it is not checked again and `updated_at` does not move): "
+        "a record read with GET can be sent back as it is. Answers the full record.",
         parameters=[CUSTOMER_ID],
         request=s.B2BCustomerUpdateSerializer,
         responses={200: CustomerEnvelope},
     )
     def put(self, request, customer_id):
         access = self.access(request)
-        customer = customer_get(tenant=access.tenant, customer_id=customer_id)
-        serializer = s.B2BCustomerUpdateSerializer(data=request.data, partial=True)
+        customer = selectors.b2b_customer_get(tenant=access.tenant, customer_id=customer_id)
+        shown = s.B2BCustomerSerializer(customer).data
+        serializer = s.B2BCustomerUpdateSerializer(data=changes(request.data, shown), partial=True)
         serializer.is_valid(raise_exception=True)
-        services.account_update(
-            customer=customer, **_customer_fields(serializer.validated_data, tenant=access.tenant)
-        )
+        fields = _customer_fields(serializer.validated_data, tenant=access.tenant)
+        if not fields:
+            return Response({"data": shown})
+        services.account_update(customer=customer, **fields)
         customer = selectors.b2b_customer_get(tenant=access.tenant, customer_id=customer.uuid)
         return Response({"data": s.B2BCustomerSerializer(customer).data})
 

@@ -21,7 +21,6 @@ from datetime import UTC
 
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -203,15 +202,23 @@ def pagination(*, page: int, limit: int, total: int) -> dict:
 
 # --- views and OpenAPI ------------------------------------------------------------------------
 
+#: a UUID in its usual text form; declared as a string with a pattern rather than
+#: ``format: uuid``, which makes generated clients send a UUID object as a header value
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 STORE_HEADER = OpenApiParameter(
     "x-store-id",
-    OpenApiTypes.UUID,
+    {
+        "type": "string",
+        "pattern": UUID_PATTERN,
+        "examples": ["0190a6e4-6b8e-7c41-9d2a-5f3e8b1c2d4e"],
+    },
     OpenApiParameter.HEADER,
     required=True,
     description=(
-        "The store whose customers are read or changed. Missing or not a UUID: 400; an "
-        "unknown or inactive store, or one the caller has no active relation with: 403. "
-        "Tenant admins and the tenant's API keys reach every store of the tenant."
+        "The store whose customers are read or changed: its id, a UUID as text. Missing or "
+        "not a UUID: 400; an unknown or inactive store, or one the caller has no active "
+        "relation with: 403. Tenant admins and the tenant's API keys reach every store of "
+        "the tenant."
     ),
 )
 ERROR_REF = {"$ref": f"#/components/schemas/{STORE.error_component}"}

@@ -12,9 +12,11 @@ never sees another dialect's, or Django's, error format.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -194,6 +196,46 @@ def iso_timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _number(value) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    return Decimal(value)
+
+
+def same_json(sent, shown) -> bool:
+    """Whether a JSON value a client sent is the value a dialect shows: numbers by value
+    (``7.3`` is ``7.30``), ``true`` never ``1``, objects and arrays item by item."""
+    if isinstance(sent, dict) and isinstance(shown, dict):
+        return sent.keys() == shown.keys() and all(same_json(sent[k], shown[k]) for k in sent)
+    if isinstance(sent, list) and isinstance(shown, list | tuple):
+        return len(sent) == len(shown) and all(map(same_json, sent, shown))
+    a, b = _number(sent), _number(shown)
+    if a is not None or b is not None:
+        return a is not None and b is not None and a == b
+    return type(sent) is type(shown) and sent == shown
+
+
+def changes(data, shown: dict):
+    """A request body without the fields whose value is the one the record shows now.
+
+    Every dialect's update runs its body through this first, so that a record read with
+    GET can be sent back as it is: a field sent with the value the record already shows is
+    no change, so it is neither validated again (a value stored before a rule existed, or
+    by another dialect with a looser one, is not refused) nor written (``updated_at`` does
+    not move when nothing changes). A body that is not an object is returned as it is, for
+    the serializer to refuse.
+    """
+    if not isinstance(data, dict):
+        return data
+    return {
+        name: value
+        for name, value in data.items()
+        if name not in shown or not same_json(value, shown[name])
+    }
 
 
 _REGISTRY: list[Dialect] = []

@@ -23,7 +23,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
-    phone = factory.Sequence(lambda n: f"0612{n:06d}")
+    phone = factory.Sequence(lambda n: f"+31612{n:06d}")  # E.164, as services store it
     discord_id = factory.Sequence(lambda n: str(100000000000000000 + n))
     discord_username = factory.Sequence(lambda n: f"discord_{n}")
     discord_display_name = factory.LazyAttribute(lambda o: o.name)

@@ -32,6 +32,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"tenant-{n}")
     name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").title())
+    default_region = "NL"  # the factories' and tests' national phone numbers are Dutch
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
 
+from customers.models import Source
 from tenants import errors
 from tenants.access import tenant_from_header
 from tenants.api.dialect import Dialect, ErrorInfo, register
@@ -95,6 +96,41 @@ class DataDialect(Dialect):
 
 
 DATA = register(DataDialect())
+
+
+# --- the seed's values -----------------------------------------------------------------------
+
+#: the customer sources the seed knows, and how every other origin is shown: DISCORD and
+#: EMAIL as they are; a customer made by a store, for a platform user or through another
+#: API was entered by a person or a system, not through Discord or an email sign-up, which
+#: is what the seed's MANUAL stands for
+WIRE_SOURCE = {
+    Source.DISCORD: Source.DISCORD,
+    Source.EMAIL: Source.EMAIL,
+    Source.MANUAL: Source.MANUAL,
+    Source.STORE: Source.MANUAL,
+    Source.USER: Source.MANUAL,
+    Source.API: Source.MANUAL,
+}
+WIRE_SOURCES = [Source.DISCORD, Source.EMAIL, Source.MANUAL]
+SOURCE_HELP = (
+    "How the record was created: DISCORD, EMAIL or MANUAL, the seed's values. A customer "
+    "created by a store, for a platform user or through another dialect shows MANUAL."
+)
+DISCORD_HELP = "null for a customer that did not come from Discord (created elsewhere)."
+PHONE_OUT_HELP = (
+    'E.164 (e.g. "+31612345678"), the one form every phone is stored in; "" when unknown.'
+)
+PHONE_IN_HELP = (
+    'Any common form: "+31 6 12345678", or a national number of the tenant\'s default region '
+    '("06 12345678" in a tenant whose region is NL). Stored and shown in E.164; a value that '
+    'is not a phone number is a 400 naming the field. null or "" clears it.'
+)
+
+
+def wire_source(source: str) -> str:
+    """A stored source as the seed names it (``WIRE_SOURCE``)."""
+    return WIRE_SOURCE.get(source, Source.MANUAL)
 
 
 # --- keyset pagination ------------------------------------------------------------------------

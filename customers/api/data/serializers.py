@@ -5,12 +5,20 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from customers.api.data.base import (
+    DISCORD_HELP,
+    MAX_PAGE_LIMIT,
+    PHONE_IN_HELP,
+    PHONE_OUT_HELP,
+    SOURCE_HELP,
+    WIRE_SOURCES,
+    wire_source,
+)
 from customers.models import Source
 from tenants.api.dialect import iso_timestamp as timestamp
 from tenants.selectors import member_user_get
 
 NOT_A_MEMBER = "The user does not exist or is not a member of this tenant."
-INPUT_SOURCES = [Source.DISCORD, Source.EMAIL, Source.MANUAL]
 NOTES_MAX = 10000
 USER_ID_HELP = (
     "The platform user's id (`GET /api/auth/me` → `id`), as a string of digits. The user must "
@@ -30,7 +38,7 @@ class DataAddressSerializer(serializers.Serializer):
     state = serializers.CharField()
     postalCode = serializers.CharField(source="postal_code")
     country = serializers.CharField()
-    phone = serializers.CharField()
+    phone = serializers.CharField(help_text=PHONE_OUT_HELP)
 
 
 class DataCustomerSerializer(serializers.Serializer):
@@ -38,18 +46,16 @@ class DataCustomerSerializer(serializers.Serializer):
     (``customers.selectors.attach_addresses``: no query per record)."""
 
     id = serializers.UUIDField(source="uuid")
-    discordId = serializers.CharField(source="discord_id")
-    discordUsername = serializers.CharField(source="discord_username")
-    discordDisplayName = serializers.CharField(source="discord_display_name")
-    source = serializers.ChoiceField(
-        choices=Source.choices,
-        help_text=(
-            "How the record was created. Written here: DISCORD, EMAIL or MANUAL; records "
-            "created through other channels show STORE, USER or API."
-        ),
+    discordId = serializers.CharField(source="discord_id", allow_null=True, help_text=DISCORD_HELP)
+    discordUsername = serializers.CharField(
+        source="discord_username", allow_null=True, help_text=DISCORD_HELP
     )
+    discordDisplayName = serializers.CharField(
+        source="discord_display_name", allow_null=True, help_text=DISCORD_HELP
+    )
+    source = serializers.ChoiceField(choices=WIRE_SOURCES, help_text=SOURCE_HELP)
     email = serializers.CharField(help_text="Empty when unknown.")
-    phone = serializers.CharField()
+    phone = serializers.CharField(help_text=PHONE_OUT_HELP)
     userId = serializers.CharField(source="user_id", allow_null=True, help_text=USER_ID_HELP)
     notes = serializers.CharField()
     isActive = serializers.BooleanField(source="is_active")
@@ -75,10 +81,10 @@ class DataCustomerSerializer(serializers.Serializer):
         user_id = row["user_id"]
         return {
             "id": str(row["uuid"]),
-            "discordId": row["discord_id"],
-            "discordUsername": row["discord_username"],
-            "discordDisplayName": row["discord_display_name"],
-            "source": row["source"],
+            "discordId": row["discord_id"] or None,
+            "discordUsername": row["discord_username"] or None,
+            "discordDisplayName": row["discord_display_name"] or None,
+            "source": wire_source(row["source"]),
             "email": row["email"],
             "phone": row["phone"],
             "userId": None if user_id is None else str(user_id),
@@ -133,11 +139,13 @@ class DataCustomerCreateSerializer(serializers.Serializer):
     discordDisplayName = serializers.CharField(
         max_length=100, help_text="Also becomes the name of a new customer."
     )
-    source = serializers.ChoiceField(choices=INPUT_SOURCES, default=Source.DISCORD)
+    source = serializers.ChoiceField(choices=WIRE_SOURCES, default=Source.DISCORD)
     email = serializers.EmailField(
         max_length=254, required=False, allow_blank=True, allow_null=True
     )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, allow_null=True, help_text=PHONE_IN_HELP
+    )
     userId = MemberUserField(required=False, allow_null=True)
 
     def to_model(self) -> dict:
@@ -161,7 +169,9 @@ class DataCustomerUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(
         max_length=254, required=False, allow_blank=True, allow_null=True
     )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, allow_null=True, help_text=PHONE_IN_HELP
+    )
     notes = serializers.CharField(
         max_length=NOTES_MAX, required=False, allow_blank=True, allow_null=True
     )
@@ -204,7 +214,9 @@ class DataAddressCreateSerializer(serializers.Serializer):
     state = serializers.CharField(max_length=255)
     postalCode = serializers.CharField(max_length=20)
     country = serializers.CharField(min_length=2, max_length=255, help_text="Country code")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text=PHONE_IN_HELP
+    )
 
     def to_model(self) -> dict:
         data = dict(self.validated_data)
@@ -234,5 +246,5 @@ class DataLinkSerializer(serializers.Serializer):
 
 
 class DataListQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_LIMIT, required=False)
     cursor = serializers.CharField(max_length=200, required=False)

@@ -25,7 +25,7 @@ from customers.api.data.serializers import (
     DataListQuerySerializer,
 )
 from tenants.access import tenant_from_header
-from tenants.api.dialect import DialectViewMixin
+from tenants.api.dialect import DialectViewMixin, changes
 from tenants.selectors import member_user_get
 
 TAGS = ["data"]
@@ -51,6 +51,10 @@ CUSTOMER_ID = OpenApiParameter(
 )
 RECORD = OpenApiResponse(DataCustomerSerializer, description="The full customer record.")
 NOT_FOUND = OpenApiResponse(ERROR_REF, description="Customer not found (or another tenant's).")
+UNCHANGED_NOTE = (
+    " A field sent with the value the record already shows is no change (it is not checked "
+    "again and `updatedAt` does not move): a record read with GET can be sent back as it is."
+)
 AUTH_NOTE = (
     "\n\nAuth: session cookie (send `X-CSRFToken` on writes) or `Authorization: Bearer` (user "
     "token or tenant API key; no CSRF token needed). Viewers may only read (403 on writes)."
@@ -95,12 +99,13 @@ class CustomerCollectionView(DataView):
             TENANT_HEADER,
             OpenApiParameter(
                 "limit",
-                int,
-                description="Page size, 1..1000: turns on keyset paging.",
+                {"type": "integer", "minimum": 1, "maximum": base.MAX_PAGE_LIMIT},
+                description=f"Page size, 1..{base.MAX_PAGE_LIMIT}: turns on keyset paging "
+                f"(default {base.DEFAULT_PAGE_LIMIT} when only a cursor is sent).",
             ),
             OpenApiParameter(
                 "cursor",
-                str,
+                {"type": "string", "maxLength": 200},
                 description="Opaque: the `X-Next-Cursor` value of the previous page.",
             ),
             OpenApiParameter(
@@ -204,7 +209,7 @@ class CustomerDetailView(DataView):
             "Changes only the fields sent. `email` must be valid and free within the tenant; "
             "`null` or an empty string clears `email`, `phone` and `notes`. `userId` links a "
             "user who is an active member of the tenant (`null` unlinks). Extension: `isActive` "
-            "reactivates or deactivates." + AUTH_NOTE
+            "reactivates or deactivates." + UNCHANGED_NOTE + AUTH_NOTE
         ),
         parameters=[TENANT_HEADER, CUSTOMER_ID],
         request=DataCustomerUpdateSerializer,
@@ -214,7 +219,7 @@ class CustomerDetailView(DataView):
         access = self.access()
         customer = self.customer(access, id)
         serializer = DataCustomerUpdateSerializer(
-            data=request.data, context={"tenant": access.tenant}
+            data=changes(request.data, record(customer)), context={"tenant": access.tenant}
         )
         serializer.is_valid(raise_exception=True)
         fields = serializer.to_model()
@@ -268,8 +273,8 @@ class AddressDetailView(DataView):
         summary="Remove an address",
         description=(
             "Removes the address; removing the default address clears `defaultAddressId`. "
-            "Returns the updated record. An `addressId` the customer does not have is a 404."
-            + AUTH_NOTE
+            "Returns the updated record. An `addressId` the customer does not have is a 400 "
+            "(the seed's operation failure), with `errors.addressId`." + AUTH_NOTE
         ),
         parameters=[
             TENANT_HEADER,
@@ -278,9 +283,8 @@ class AddressDetailView(DataView):
         ],
         responses={
             200: RECORD,
-            404: OpenApiResponse(
-                ERROR_REF, description="Customer not found, or it has no such address."
-            ),
+            400: OpenApiResponse(ERROR_REF, description="The customer has no such address."),
+            404: NOT_FOUND,
         },
     )
     def delete(self, request, id, addressId):

@@ -102,6 +102,11 @@ class PepperedDialect(Dialect):
                 MODEL_TO_WIRE.get(name, name): _nested(MODEL_TO_WIRE.get(name, name), msgs)
                 for name, msgs in info.fields.items()
             }
+            if info.code == "invalid_phone":  # tenants/phones.py, worded as Laravel does
+                info.fields = {
+                    name: [f"The {attribute(name)} field must be a valid phone number."]
+                    for name in info.fields
+                }
         if info.status == 401:
             # The API key as Basic user name is what peppered clients send; Bearer works too.
             info.headers["WWW-Authenticate"] = 'Basic realm="peppered", Bearer realm="api"'

@@ -25,7 +25,7 @@ from customers.api.peppered.serializers import (
 from customers.models import Source
 from tenants import errors
 from tenants.access import tenant_from_path
-from tenants.api.dialect import DialectViewMixin
+from tenants.api.dialect import DialectViewMixin, changes
 from tenants.authentication import ApiKeyAuthentication, BearerAuthentication
 
 TAGS = ["peppered"]
@@ -69,7 +69,18 @@ VALIDATION_422 = OpenApiResponse(
     ],
 )
 NOT_FOUND = OpenApiResponse(
-    description='No such customer in this client: `{"message": "Customer not found."}`.'
+    {"$ref": f"#/components/schemas/{PEPPERED.error_component}"},
+    description="No such customer in this client (also another client's customer, or a "
+    "malformed id).",
+    examples=[
+        OpenApiExample(
+            "Not found",
+            value={
+                "message": "Customer not found.",
+                "requestId": "3f2a9c0e5b7d4e1f8a6b2c4d9e0f1a2b",
+            },
+        )
+    ],
 )
 
 NULLS = (
@@ -79,6 +90,9 @@ NULLS = (
     "returned verbatim (street + house number as the client sends it). `customerExternalId` "
     "is read-only here. The customer's display name follows the names (\"first preposition "
     'last") unless it was set to something else through another dialect.'
+    " A field sent with the value the customer already shows is no change (it is not checked "
+    "again and `lastChanged` does not move): a `UserResource` read with GET can be sent back "
+    "as it is."
 )
 
 
@@ -174,13 +188,19 @@ class CustomerDetailView(PepperedView):
     )
     def put(self, request, client_name, customerId):
         access = tenant_from_path(request, client_name)
-        customer = selectors.customer_get_by_pk(tenant=access.tenant, pk=customerId)
-        serializer = CustomerUpdateSerializer(data=request.data)
+        customer = selectors.customer_get_by_pk(
+            tenant=access.tenant, pk=customerId, with_default_address=True
+        )
+        serializer = CustomerUpdateSerializer(data=changes(request.data, _resource(customer)))
         serializer.is_valid(raise_exception=True)
         fields, address = serializer.service_fields(customer)
-        customer = services.customer_update_with_default_address(
-            customer=customer, address=address, **fields
-        )
+        if fields or address:
+            services.customer_update_with_default_address(
+                customer=customer, address=address, **fields
+            )
+            customer = selectors.customer_get_by_pk(  # its default address as changed
+                tenant=access.tenant, pk=customer.pk, with_default_address=True
+            )
         return Response(_resource(customer))
 
 

@@ -72,7 +72,11 @@ class Command(BaseCommand):
             self.stdout.write("    stores: " + ", ".join(s["id"] for s in tenant["stores"]))
 
     def tenant(self, slug, name) -> dict:
-        tenant = Tenant.objects.filter(slug=slug).first() or tenant_create(slug=slug, name=name)
+        tenant = Tenant.objects.filter(slug=slug).first() or tenant_create(
+            slug=slug,
+            name=name,
+            default_region="NL",  # the demo's phones are Dutch
+        )
         group = staff_group()
         for ct in CLIENT_TYPES:
             client_type_create(tenant=tenant, name=ct)

@@ -6,17 +6,22 @@ from tenants.services import tenant_create
 
 
 class Command(BaseCommand):
-    help = "Create a tenant: create_tenant SLUG NAME"
+    help = "Create a tenant: create_tenant SLUG NAME [--region NL]"
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("name")
+        parser.add_argument(
+            "--region",
+            default="",
+            help="Default region of the tenant's phone numbers (e.g. NL, US); none by default.",
+        )
 
-    def handle(self, *args, slug, name, **options):
+    def handle(self, *args, slug, name, region, **options):
         if Tenant.objects.filter(slug=slug).exists():
             raise CommandError(f"Tenant {slug!r} already exists.")
         try:
-            tenant = tenant_create(slug=slug, name=name)
+            tenant = tenant_create(slug=slug, name=name, default_region=region)
         except errors.DomainError as exc:
             raise CommandError(exc.message) from exc
         except Exception as exc:  # full_clean's ValidationError
