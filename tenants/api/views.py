@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import errors, services, throttling
-from tenants.api.base import HUB
+from tenants.api.base import AUTH
 from tenants.api.dialect import DialectViewMixin
 from tenants.api.serializers import (
     LoginSerializer,
@@ -24,8 +24,8 @@ from tenants.selectors import memberships_for_user, stores_reachable
 ERRORS: dict = {}  # generic errors are added by tenants.schema.add_common_errors
 
 
-class HubView(DialectViewMixin, APIView):
-    dialect = HUB
+class AuthView(DialectViewMixin, APIView):
+    dialect = AUTH
 
 
 def _check_password(request, data) -> object:
@@ -79,7 +79,7 @@ def me_payload(user) -> dict:
     }
 
 
-class LoginView(HubView):
+class LoginView(AuthView):
     """Start a Django session (cookie ``sessionid``, plus ``csrftoken`` for later writes)."""
 
     authentication_classes = []
@@ -100,7 +100,7 @@ class LoginView(HubView):
         return Response(MeSerializer(me_payload(user)).data)
 
 
-class LogoutView(HubView):
+class LogoutView(AuthView):
     @extend_schema(
         tags=["auth"],
         request=None,
@@ -112,7 +112,7 @@ class LogoutView(HubView):
         return Response({"message": "Logged out."})
 
 
-class TokenView(HubView):
+class TokenView(AuthView):
     """Issue a Bearer token for a username and password, or revoke the one in use."""
 
     throttle_classes = throttling.LOGIN_THROTTLES
@@ -155,7 +155,7 @@ class TokenView(HubView):
         return Response({"message": "Token revoked."})
 
 
-class MeView(HubView):
+class MeView(AuthView):
     @extend_schema(
         tags=["auth"],
         responses={200: MeSerializer, **ERRORS},
