@@ -20,9 +20,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from customers import csv_io
+from customers.history import Position, customer_timeline
 from customers.models import Address, ClientType, Customer
 from customers.services import (
     ADDRESS_FIELDS,
@@ -42,6 +42,8 @@ from customers.services import (
     user_is_member,
 )
 from tenants import admin as tenants_admin
+from tenants import errors
+from tenants.admin_history import ReadableHistoryAdmin
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
@@ -53,6 +55,7 @@ from tenants.admin_scoping import (
     save_formset_via,
     scope,
 )
+from tenants.api.hub import decode_cursor, encode_cursor
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Tenant
 
@@ -175,7 +178,7 @@ class AddressInline(TenantScopedInlineMixin, admin.StackedInline):
 
 
 @admin.register(Address)
-class AddressAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class AddressAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     tenant_path = "customer__tenant"
     list_display = ("key", "customer", "line1", "house_number", "postal_code", "city", "country")
     list_select_related = ("customer",)
@@ -299,7 +302,7 @@ class HasUserFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     tenant_path = "tenant"
     form = CustomerAdminForm
     list_display_links = ("display",)
@@ -523,7 +526,7 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             "customer": customer,
             "addresses": list(Address.objects.filter(customer=customer).order_by("created_at")),
             "panels": panels,
-            "history": recent_history(customer),
+            "timeline": history_section(request, customer),
             "has_change_permission": self.has_change_permission(request, customer),
         }
         return TemplateResponse(request, "admin/customers/customer/customer_360.html", context)
@@ -543,42 +546,23 @@ class ImportForm(forms.Form):
             self.fields["tenant"].initial = tenants[0].pk
 
 
-def recent_history(customer, limit: int = 15) -> list[dict]:
-    """The latest changes of the customer and its addresses, with who, when and what."""
-    entries = []
-    records = list(
-        Customer.history.filter(id=customer.pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")[: limit + 1]
-    )
-    for current, previous in zip(records, [*records[1:], None], strict=False):
-        entries.append(_history_entry("customer", current, previous))
-    address_records = list(
-        Address.history.filter(customer_id=customer.pk)
-        .select_related("history_user")
-        .order_by("id", "-history_date", "-history_id")[: limit * 4]
-    )
-    by_address: dict = {}
-    for record in address_records:
-        by_address.setdefault(record.id, []).append(record)
-    for versions in by_address.values():
-        for current, previous in zip(versions, [*versions[1:], None], strict=False):
-            entries.append(_history_entry(f"address {current.key}", current, previous))
-    entries.sort(key=lambda e: e["date"], reverse=True)
-    return entries[:limit]
+#: entries per page of the 360 page's history
+HISTORY_PAGE = 20
 
 
-def _history_entry(what, current, previous) -> dict:
-    changes: list[str] = []
-    if current.history_type == "~" and previous is not None:
-        changes = sorted(c.field for c in current.diff_against(previous).changes)
+def history_section(request, customer) -> dict:
+    """The 360 page's timeline (customers/history.py), paged by ``?history=<cursor>``."""
+    after = None
+    if request.GET.get("history"):
+        try:
+            after = Position.from_values(decode_cursor(request.GET["history"]))
+        except (errors.ValidationError, ValueError):
+            after = None  # a mangled link: the newest page
+    page = customer_timeline(customer=customer, limit=HISTORY_PAGE, after=after)
     return {
-        "what": what,
-        "date": current.history_date,
-        "user": current.history_user,
-        "type": {"+": "created", "~": "changed", "-": "deleted"}[current.history_type],
-        "changes": changes,
-        "reason": current.history_change_reason or "",
+        "entries": page.entries,
+        "next": encode_cursor(page.next.as_values()) if page.next is not None else None,
+        "paged": after is not None,
     }
 
 

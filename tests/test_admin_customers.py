@@ -289,7 +289,7 @@ def test_360_page_shows_everything_about_the_customer(world, staff, django_asser
         "SO-1",
         "777",
         "Lifetime value",
-        "phone",  # the recent history names the changed field
+        "<strong>Phone:</strong> — &rarr; 0123",  # the history: label, old and new value
     ):
         assert text in page, text
     assert '<code>home</code> <span class="badge default">default</span>' in page
