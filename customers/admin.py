@@ -14,14 +14,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from customers import csv_io
+from customers.admin_export import changelist_queryset, csv_download
 from customers.history import Position, customer_timeline
 from customers.models import Address, ClientType, Customer
 from customers.services import (
@@ -448,12 +450,7 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
 
     @admin.action(description="Export selected customers as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = HttpResponse(
-            csv_io.export_csv_text(queryset), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-        return response
+        return csv_download(queryset)
 
     # -- extra views: import, 360 -----------------------------------------------------------------
     def get_urls(self):
@@ -465,12 +462,29 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
                 name="{}_{}_import".format(*info),
             ),
             path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            path(
                 "<path:object_id>/360/",
                 self.admin_site.admin_view(self.customer_360_view),
                 name="{}_{}_360".format(*info),
             ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request):
+        """The change list as filtered and searched (every page of it), as CSV. Whoever may
+        view customers may export them (docs/csv.md)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            queryset = changelist_queryset(self, request)
+        except IncorrectLookupParameters:
+            changelist = reverse("admin:customers_customer_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+        return csv_download(queryset)
 
     def import_view(self, request):
         if not (self.has_add_permission(request) and self.has_change_permission(request)):

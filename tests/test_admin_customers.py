@@ -210,7 +210,7 @@ def test_export_action_returns_csv_of_selection(world, other, staff):
     )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    body = response.content.decode()
+    body = b"".join(response.streaming_content).decode()
     assert "Exported" in body and "Hidden" not in body
     assert body.splitlines()[0].startswith("id,customer_id,name")
 
