@@ -18,6 +18,7 @@ from customers import csv_io
 from customers.models import Customer
 from customers.selectors import customers_for_tenant
 from customers.services import customers_import
+from stores.services import customer_store_link
 from tests.admin_support import admin_client, make_staff
 from tests.factories import ClientTypeFactory, CustomerFactory
 
@@ -71,6 +72,19 @@ def test_the_export_is_the_filtered_and_searched_change_list_every_page(world, o
     rows = table(download(tenant_admin.get(EXPORT_URL, {"q": "Ada", "source__exact": "API"})))
     assert sorted(row["id"] for row in rows) == sorted(str(c.uuid) for c in wanted)
     assert [int(row["customer_id"]) for row in rows] == sorted(c.pk for c in wanted)
+
+
+def test_related_filters_filter_the_export(world, tenant_admin):
+    vip = ClientTypeFactory(tenant=world.tenant, name="vip")
+    linked = CustomerFactory.create_batch(2, tenant=world.tenant, tags=[vip])
+    for customer in linked[:1]:
+        customer_store_link(customer=customer, store=world.store2)
+    CustomerFactory(tenant=world.tenant)
+    rows = table(download(tenant_admin.get(EXPORT_URL, {"tags__id__exact": vip.pk})))
+    assert sorted(row["id"] for row in rows) == sorted(str(c.uuid) for c in linked)
+    query = {"tags__id__exact": vip.pk, "store_links__store__id__exact": str(world.store2.pk)}
+    rows = table(download(tenant_admin.get(EXPORT_URL, query)))
+    assert [row["id"] for row in rows] == [str(linked[0].uuid)]
 
 
 def test_an_export_never_holds_another_tenants_rows(world, other, tenant_admin):
