@@ -43,7 +43,10 @@ class HubDialect(ErrorObjectDialect):
     validation_status = 400
     error_component = "HubError"
     error_description = "The hub API's error envelope (the b2b dialect's)."
-    common_statuses = (400, 401, 403, 405, 413, 415, 429, 500)
+
+    def caller_access(self, request, view_kwargs):
+        """The caller's access to the tenant the request names, for reading (as b2b's)."""
+        return tenant_from_header_or_credential(request, write=False)
 
 
 HUB = register(HubDialect())
