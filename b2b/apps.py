@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class B2bConfig(AppConfig):
     name = "b2b"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from b2b.history import SOURCES
+        from customers.history import timeline_register
+
+        for source in SOURCES:
+            timeline_register(source)

@@ -248,7 +248,9 @@ SPECTACULAR_SETTINGS = {
         "REST dialects that match four existing customer APIs: **data** (`/api/data/customer`), "
         "**store** (`/customers`), **peppered** (`/v1/{client_name}/peppered/`) and **b2b** "
         "(`/api/customers`, `/api/orders`), plus the authentication endpoints under "
-        "`/api/auth/`. Each dialect keeps its own casing, envelopes and error format; every "
+        "`/api/auth/` and the hub's own API under `/api/hub/` (b2b's conventions: snake_case, "
+        "`{data, meta}` envelopes with cursor paging, b2b's error object). Each dialect keeps "
+        "its own casing, envelopes and error format; every "
         "response carries `X-Request-ID` and every error body names it."
     ),
     "VERSION": "1.0.0",

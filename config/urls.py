@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/auth/", include("tenants.api.urls")),
+    # the hub's own API (tenants/api/hub.py): each app's routes under one prefix
+    path("api/hub/", include("customers.api.hub.urls")),
     path("api/data/customer", include("customers.api.data.urls")),
     path("v1/<str:client_name>/peppered/", include("customers.api.peppered.urls")),
     path("customers", include("stores.api.urls")),

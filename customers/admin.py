@@ -14,15 +14,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from customers import csv_io
+from customers.admin_export import changelist_queryset, csv_download
+from customers.history import Position, customer_timeline
 from customers.models import Address, ClientType, Customer
 from customers.services import (
     ADDRESS_FIELDS,
@@ -43,6 +45,7 @@ from customers.services import (
 )
 from tenants import admin as tenants_admin
 from tenants import errors
+from tenants.admin_history import ReadableHistoryAdmin
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
@@ -54,6 +57,7 @@ from tenants.admin_scoping import (
     save_formset_via,
     scope,
 )
+from tenants.api.hub import decode_cursor, encode_cursor
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Tenant
 from tenants.phones import phone_normalize
@@ -177,7 +181,7 @@ class AddressInline(TenantScopedInlineMixin, admin.StackedInline):
 
 
 @admin.register(Address)
-class AddressAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class AddressAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     tenant_path = "customer__tenant"
     list_display = ("key", "customer", "line1", "house_number", "postal_code", "city", "country")
     list_select_related = ("customer",)
@@ -307,7 +311,7 @@ class HasUserFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
+class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     tenant_path = "tenant"
     form = CustomerAdminForm
     list_display_links = ("display",)
@@ -453,12 +457,7 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
     @admin.action(description="Export selected customers as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = HttpResponse(
-            csv_io.export_csv_text(queryset), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-        return response
+        return csv_download(queryset)
 
     # -- extra views: import, 360 -----------------------------------------------------------------
     def get_urls(self):
@@ -470,12 +469,29 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
                 name="{}_{}_import".format(*info),
             ),
             path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            path(
                 "<path:object_id>/360/",
                 self.admin_site.admin_view(self.customer_360_view),
                 name="{}_{}_360".format(*info),
             ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request):
+        """The change list as filtered and searched (every page of it), as CSV. Whoever may
+        view customers may export them (docs/csv.md)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            queryset = changelist_queryset(self, request)
+        except IncorrectLookupParameters:
+            changelist = reverse("admin:customers_customer_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+        return csv_download(queryset)
 
     def import_view(self, request):
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
@@ -531,7 +547,7 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             "customer": customer,
             "addresses": list(Address.objects.filter(customer=customer).order_by("created_at")),
             "panels": panels,
-            "history": recent_history(customer),
+            "timeline": history_section(request, customer),
             "has_change_permission": self.has_change_permission(request, customer),
         }
         return TemplateResponse(request, "admin/customers/customer/customer_360.html", context)
@@ -551,42 +567,23 @@ class ImportForm(forms.Form):
             self.fields["tenant"].initial = tenants[0].pk
 
 
-def recent_history(customer, limit: int = 15) -> list[dict]:
-    """The latest changes of the customer and its addresses, with who, when and what."""
-    entries = []
-    records = list(
-        Customer.history.filter(id=customer.pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")[: limit + 1]
-    )
-    for current, previous in zip(records, [*records[1:], None], strict=False):
-        entries.append(_history_entry("customer", current, previous))
-    address_records = list(
-        Address.history.filter(customer_id=customer.pk)
-        .select_related("history_user")
-        .order_by("id", "-history_date", "-history_id")[: limit * 4]
-    )
-    by_address: dict = {}
-    for record in address_records:
-        by_address.setdefault(record.id, []).append(record)
-    for versions in by_address.values():
-        for current, previous in zip(versions, [*versions[1:], None], strict=False):
-            entries.append(_history_entry(f"address {current.key}", current, previous))
-    entries.sort(key=lambda e: e["date"], reverse=True)
-    return entries[:limit]
+#: entries per page of the 360 page's history
+HISTORY_PAGE = 20
 
 
-def _history_entry(what, current, previous) -> dict:
-    changes: list[str] = []
-    if current.history_type == "~" and previous is not None:
-        changes = sorted(c.field for c in current.diff_against(previous).changes)
+def history_section(request, customer) -> dict:
+    """The 360 page's timeline (customers/history.py), paged by ``?history=<cursor>``."""
+    after = None
+    if request.GET.get("history"):
+        try:
+            after = Position.from_values(decode_cursor(request.GET["history"]))
+        except (errors.ValidationError, ValueError):
+            after = None  # a mangled link: the newest page
+    page = customer_timeline(customer=customer, limit=HISTORY_PAGE, after=after)
     return {
-        "what": what,
-        "date": current.history_date,
-        "user": current.history_user,
-        "type": {"+": "created", "~": "changed", "-": "deleted"}[current.history_type],
-        "changes": changes,
-        "reason": current.history_change_reason or "",
+        "entries": page.entries,
+        "next": encode_cursor(page.next.as_values()) if page.next is not None else None,
+        "paged": after is not None,
     }
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from customers.models import Address, ClientType, Customer, Source
 from tenants import errors
 from tenants.db import violates
+from tenants.history import history_context
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Role
 from tenants.phones import phone_normalize
@@ -373,6 +374,10 @@ def _import_row(*, tenant, raw: dict) -> bool:
     return created
 
 
+#: the change reason of every change an import makes (their history says so)
+IMPORT_REASON = "CSV import"
+
+
 def customers_import(*, tenant, rows, dry_run: bool, progress=None) -> ImportReport:
     """Create or update the tenant's customers from CSV rows ``[(line, {column: text})]``.
 
@@ -383,7 +388,7 @@ def customers_import(*, tenant, rows, dry_run: bool, progress=None) -> ImportRep
     after each row.
     """
     report = ImportReport(dry_run=dry_run)
-    with transaction.atomic():
+    with transaction.atomic(), history_context(reason=IMPORT_REASON):
         for index, (line, raw) in enumerate(rows, start=1):
             try:
                 with transaction.atomic():

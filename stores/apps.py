@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class StoresConfig(AppConfig):
     name = "stores"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from customers.history import timeline_register
+        from stores.history import STORE_LINKS
+
+        timeline_register(STORE_LINKS)

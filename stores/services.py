@@ -10,6 +10,7 @@ from customers.services import customer_create, customer_update
 from pricelists.selectors import price_list_verify
 from stores.models import CustomerStore, Store, StoreMembership
 from stores.selectors import customer_link_get
+from tenants.history import author_fields
 
 
 @transaction.atomic
@@ -116,6 +117,7 @@ def _history_record_deletions(*, model, pks: list, user=None, reason: str | None
         "history_change_reason": reason,
         "history_type": "-",
         "history_user_id": getattr(user, "pk", None),
+        **author_fields(),
     }
     columns, values, params = [], [], []
     for field in history._meta.concrete_fields:

@@ -68,8 +68,8 @@ ORIGINAL_REQUEST_HEADER = "Original-Request-Id"
 MAX_KEY_LENGTH = 255
 KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
 _KEY_RE = re.compile(KEY_PATTERN)
-#: dialects whose POSTs take the header (the hub's own /api/auth/ endpoints do not)
-EXCLUDED_DIALECTS = frozenset({"hub"})
+#: dialects whose POSTs take the header (the /api/auth/ endpoints do not)
+EXCLUDED_DIALECTS = frozenset({"auth"})
 #: results that are not kept: the retry may legitimately get another answer
 NOT_STORED = frozenset({401, 403, 408, 409, 425, 429})
 #: response headers replayed with the stored body

@@ -98,7 +98,7 @@ def customers_of(tenant) -> int:
 
 def request_id_in(dialect: str, body: dict) -> str | None:
     """The request id named by an error body, in each dialect's envelope."""
-    if dialect == "b2b":
+    if dialect in ("b2b", "hub"):  # the hub API has the b2b dialect's envelope
         return (body.get("error") or {}).get("request_id")
     return body.get("requestId")
 

@@ -5,7 +5,8 @@ OpenAPI document, for every operation of every dialect and of the auth endpoints
   requests go through the WSGI application (config.wsgi) inside the test's transaction.
 - Authenticated as the dialect expects: Bearer user token + ``x-tenant-id`` (data, b2b),
   Bearer tenant-admin token + ``x-store-id`` (store), bare API key (peppered, whose
-  ``client_name`` is the tenant's slug). Path ids are, at random, real ids of a populated
+  ``client_name`` is the tenant's slug), Bearer API key and no tenant header (hub, which
+  takes the key's tenant). Path ids are, at random, real ids of a populated
   tenant (so the fuzzer gets past the 404s) or generated values.
 - Fixed seed (``HUB_FUZZ_SEED``, default 20250101), ``HUB_FUZZ_EXAMPLES`` examples per operation
   (default 50, the CI setting), positive data (schema-valid inputs) then negative data
@@ -124,6 +125,9 @@ def dialect_context(path: str, world, agent: str, admin: str) -> tuple[dict, dic
         return {"Authorization": world.api_key.secret}, {"client_name": world.tenant.slug}
     if path.startswith(("/api/customers", "/api/orders")):
         return {"Authorization": f"Bearer {agent}", "x-tenant-id": world.tenant.slug}, {}
+    if path.startswith("/api/hub/"):
+        # a tenant API key as Bearer: the hub takes the key's tenant without x-tenant-id
+        return {"Authorization": f"Bearer {world.api_key.secret}"}, {}
     return {"Authorization": f"Bearer {agent}"}, {}
 
 

@@ -14,6 +14,7 @@ from django.urls import resolve
 
 from config.middleware import RequestIdLogFilter
 from tests.conftest import api_key_client, bearer_client, json_of
+from tests.factories import CustomerFactory
 from tests.reliability_support import request_id_in, route_exists
 
 pytestmark = pytest.mark.django_db
@@ -36,11 +37,16 @@ def _requests(world):
             f"/v1/{slug}/peppered/export/clienttypes",
         ),
         "b2b": (bearer_client(world.agent), "get", "/api/customers"),
-        "hub": (bearer_client(world.agent), "get", "/api/auth/me"),
+        "auth": (bearer_client(world.agent), "get", "/api/auth/me"),
+        "hub": (
+            bearer_client(world.agent),
+            "get",
+            f"/api/hub/customers/{CustomerFactory(tenant=world.tenant).uuid}/history",
+        ),
     }
 
 
-@pytest.mark.parametrize("dialect", ["data", "store", "peppered", "b2b", "hub"])
+@pytest.mark.parametrize("dialect", ["data", "store", "peppered", "b2b", "auth", "hub"])
 def test_unexpected_exception_is_a_generic_500_in_the_dialect_format(world, caplog, dialect):
     client, method, path = _requests(world)[dialect]
     if not route_exists(path, method):
@@ -60,7 +66,7 @@ def test_unexpected_exception_is_a_generic_500_in_the_dialect_format(world, capl
     for leak in ("SELECT", "auth_user", "db01.internal", "Traceback", 'File "', "OperationalError"):
         assert leak not in raw, leak
     body = json_of(response)
-    assert request_id_in("b2b" if dialect == "b2b" else "other", body) == response["X-Request-ID"]
+    assert request_id_in(dialect, body) == response["X-Request-ID"]
     # Logged once, with the exception and the request id.
     records = [r for r in caplog.records if r.exc_info and SECRET in str(r.exc_info[1])]
     assert records, "the exception was not logged"

@@ -27,7 +27,8 @@ from rest_framework.views import APIView
 from b2b.currencies import ISO_4217_CODES
 from tenants import paging
 from tenants.access import tenant_from_header_or_credential
-from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
+from tenants.api.dialect import DialectViewMixin, register
+from tenants.api.envelopes import ErrorObjectDialect
 from tenants.api.renderers import JSONRenderer
 from tenants.phones import phone_dashed
 
@@ -36,50 +37,15 @@ MAX_LIMIT = 100
 MAX_PAGE = 1_000_000
 
 
-class B2BDialect(Dialect):
+class B2BDialect(ErrorObjectDialect):
     name = "b2b"
     path_pattern = re.compile(r"^/api/(customers|orders)(/|$)")
     validation_status = 400
     error_component = "B2BError"
+    error_description = "The b2b dialect's error envelope."
 
     def caller_access(self, request, view_kwargs):
         return tenant_from_header_or_credential(request, write=False)
-
-    def render_error(self, info: ErrorInfo) -> dict:
-        error = {"code": info.code, "message": info.message}
-        if info.fields:
-            error["details"] = info.fields
-        error["request_id"] = info.request_id
-        return {"error": error}
-
-    def error_schema(self) -> dict:
-        return {
-            "type": "object",
-            "description": (
-                "The b2b dialect's error envelope. `details` maps a field (dotted for nested "
-                "input, e.g. `contacts.0.email`) to its messages and is present only for "
-                "invalid input; `request_id` equals the X-Request-ID response header."
-            ),
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string", "examples": ["validation_error"]},
-                        "message": {"type": "string"},
-                        "details": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                            },
-                        },
-                        "request_id": {"type": "string"},
-                    },
-                    "required": ["code", "message", "request_id"],
-                }
-            },
-            "required": ["error"],
-        }
 
 
 B2B = register(B2BDialect())

@@ -1,6 +1,7 @@
-"""The hub's own edge (``/api/auth/…`` and anything outside the four dialects).
+"""The auth endpoints' edge (``/api/auth/…``, and any DRF view outside the dialects).
 
-Errors: ``{"message", "code", "errors"?, "requestId"}``.
+Errors: ``{"message", "code", "errors"?, "requestId"}``. (The hub's own API, ``/api/hub/``,
+is another dialect: tenants/api/hub.py.)
 """
 
 import re
@@ -8,14 +9,15 @@ import re
 from tenants.api.dialect import Dialect, register
 
 
-class HubDialect(Dialect):
-    name = "hub"
+class AuthDialect(Dialect):
+    name = "auth"
     path_pattern = re.compile(r"^/api/auth(/|$)")
+    error_component = "AuthError"
 
 
-HUB = register(HubDialect())
+AUTH = register(AuthDialect())
 
 
 def exception_handler(exc, context):
-    """Default DRF handler (settings.REST_FRAMEWORK): the hub's envelope."""
-    return HUB.exception_handler(exc, context)
+    """Default DRF handler (settings.REST_FRAMEWORK): the auth endpoints' envelope."""
+    return AUTH.exception_handler(exc, context)

@@ -123,11 +123,12 @@ def describe_exception(exc: BaseException) -> ErrorInfo | None:
 class Dialect:
     """A dialect's edge: its name, URL prefix pattern and error envelope."""
 
-    name = "hub"
+    name = "auth"
     path_pattern: re.Pattern | None = None
     validation_status = 400
-    #: the OpenAPI component that describes ``render_error``'s output
-    error_component = "HubError"
+    #: the OpenAPI component that describes ``render_error``'s output (by default the auth
+    #: endpoints' envelope, tenants/api/base.py)
+    error_component = "AuthError"
     #: statuses every operation of the dialect may answer (added to the document by
     #: tenants.schema.add_common_errors); the validation status is added too.
     common_statuses = (400, 401, 403, 405, 413, 415, 429, 500, 503)

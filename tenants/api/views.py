@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import errors, services, throttling
-from tenants.api.base import HUB
+from tenants.api.base import AUTH
 from tenants.api.dialect import DialectViewMixin
 from tenants.api.serializers import (
     CsrfSerializer,
@@ -25,8 +25,8 @@ from tenants.selectors import memberships_for_user, stores_reachable
 ERRORS: dict = {}  # generic errors are added by tenants.schema.add_common_errors
 
 
-class HubView(DialectViewMixin, APIView):
-    dialect = HUB
+class AuthView(DialectViewMixin, APIView):
+    dialect = AUTH
 
 
 def _check_password(request, data) -> object:
@@ -80,7 +80,7 @@ def me_payload(user) -> dict:
     }
 
 
-class CsrfView(HubView):
+class CsrfView(AuthView):
     """The CSRF token a browser (or any session client) sends with its login and writes."""
 
     authentication_classes = []
@@ -101,7 +101,7 @@ class CsrfView(HubView):
         return Response({"csrfToken": get_token(request)})
 
 
-class LoginView(HubView):
+class LoginView(AuthView):
     """Start a Django session (cookie ``sessionid``, plus ``csrftoken`` for later writes)."""
 
     authentication_classes = []
@@ -128,7 +128,7 @@ class LoginView(HubView):
         return Response(MeSerializer(me_payload(user)).data)
 
 
-class LogoutView(HubView):
+class LogoutView(AuthView):
     @extend_schema(
         tags=["auth"],
         request=None,
@@ -140,7 +140,7 @@ class LogoutView(HubView):
         return Response({"message": "Logged out."})
 
 
-class TokenView(HubView):
+class TokenView(AuthView):
     """Issue a Bearer token for a username and password, or revoke the one in use."""
 
     throttle_classes = throttling.LOGIN_THROTTLES
@@ -183,7 +183,7 @@ class TokenView(HubView):
         return Response({"message": "Token revoked."})
 
 
-class MeView(HubView):
+class MeView(AuthView):
     @extend_schema(
         tags=["auth"],
         responses={200: MeSerializer, **ERRORS},

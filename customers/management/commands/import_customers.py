@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers import csv_io
 from customers.services import customers_import
+from tenants.history import history_context
 from tenants.models import Tenant
 
 
@@ -55,9 +56,10 @@ class Command(BaseCommand):
         except (csv_io.CsvFormatError, UnicodeDecodeError) as exc:
             raise CommandError(str(exc)) from None
         progress = None if options["no_progress"] else Progress(len(rows), self.stderr._out)
-        report = customers_import(
-            tenant=tenant, rows=rows, dry_run=options["dry_run"], progress=progress
-        )
+        with history_context(origin="manage.py import_customers"):
+            report = customers_import(
+                tenant=tenant, rows=rows, dry_run=options["dry_run"], progress=progress
+            )
         for line, message in report.errors:
             self.stderr.write(f"line {line}: {message}")
         if report.errors:
