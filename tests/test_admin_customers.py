@@ -291,7 +291,7 @@ def test_360_page_shows_everything_about_the_customer(world, staff, django_asser
         "SO-1",
         "777",
         "Lifetime value",
-        "<strong>Phone:</strong> — &rarr; 0123",  # the history: label, old and new value
+        "<strong>Phone:</strong> — &rarr; +31612340123",  # the history: label, old and new value
     ):
         assert text in page, text
     assert '<code>home</code> <span class="badge default">default</span>' in page
