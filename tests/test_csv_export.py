@@ -131,7 +131,7 @@ def test_exporting_needs_a_login(world):
 def test_cells_a_spreadsheet_would_run_are_neutralised_by_every_writer(world, tenant_admin):
     tag = ClientTypeFactory(tenant=world.tenant, name="=vip")
     customer = CustomerFactory(
-        tenant=world.tenant, phone="+31 20 123 4567", credit="-12.50", tags=[tag], **FORMULAS
+        tenant=world.tenant, phone="+31201234567", credit="-12.50", tags=[tag], **FORMULAS
     )
     texts = {
         "csv_io": csv_io.export_csv_text(customers_for_tenant(tenant=world.tenant)),
@@ -144,7 +144,7 @@ def test_cells_a_spreadsheet_would_run_are_neutralised_by_every_writer(world, te
         row = next(r for r in table(text) if r["id"] == str(customer.uuid))
         for column, value in FORMULAS.items():
             assert row[column] == "'" + value, (writer, column)
-        assert row["phone"] == "'+31 20 123 4567", writer
+        assert row["phone"] == "'+31201234567", writer
         assert row["tags"] == "'=vip", writer
         assert row["credit"] == "-12.50", writer  # a number is the hub's own: as it is
         for column, value in row.items():
@@ -155,7 +155,7 @@ def test_cells_a_spreadsheet_would_run_are_neutralised_by_every_writer(world, te
 def test_an_export_reimports_unchanged(world):
     tag = ClientTypeFactory(tenant=world.tenant, name="-vip")
     customer = CustomerFactory(
-        tenant=world.tenant, phone="+31 20 123 4567", credit="-12.50", tags=[tag], **FORMULAS
+        tenant=world.tenant, phone="+31201234567", credit="-12.50", tags=[tag], **FORMULAS
     )
     before = Customer.objects.filter(pk=customer.pk).values(*FORMULAS, "phone", "credit").get()
     text = csv_io.export_csv_text(customers_for_tenant(tenant=world.tenant))
@@ -193,7 +193,7 @@ def test_the_import_refuses_formulas_that_are_not_protected(world):
     assert report.errors == []
     assert Customer.objects.get(tenant=world.tenant, name="=SUM(A1)").notes == "- call back"
     phone = Customer.objects.get(tenant=world.tenant, name="Phone")
-    assert (phone.phone, str(phone.credit)) == ("+31 20 123 4567", "-5.00")
+    assert (phone.phone, str(phone.credit)) == ("+31201234567", "-5.00")
 
 
 # --- streaming ------------------------------------------------------------------------------
