@@ -7,6 +7,6 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         from config import db_adapters
-        from tenants import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from tenants import checks, schema  # noqa: F401  (registers the checks and the OpenAPI auth extensions)
 
         db_adapters.install()

@@ -205,3 +205,13 @@ class DialectViewMixin:
 
     def get_exception_handler(self):
         return self.dialect.exception_handler
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except drf.AuthenticationFailed:
+            # A refused credential still counts against the API rate, on the client address
+            # (request.user is anonymous now): DRF's own throttles run only after a
+            # successful authentication, so guessing keys and tokens would be unlimited.
+            self.check_throttles(request)
+            raise
