@@ -145,8 +145,8 @@ class DatabaseStore:
 
     A counter's window starts with its first hit and lasts ``period`` seconds; the upsert
     restarts an expired row at 1, so a name keeps one row. Every ``PURGE_EVERY`` counts a
-    process deletes the expired rows. The statements run on the request's own connection in
-    autocommit (throttles and logins run outside any transaction), and take time from this
+    process deletes the expired rows. The statements run on the request's own connection (a
+    count inside a transaction joins it: docs/reliability.md §5), and take time from this
     machine's clock, so the application servers' clocks must agree (NTP)."""
 
     table = "tenants_limitcounter"

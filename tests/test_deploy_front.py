@@ -155,7 +155,7 @@ def _login(front: Front, index: int, source: str, forwarded: str | None = None) 
     if forwarded is not None:
         headers["X-Forwarded-For"] = forwarded
     body = json.dumps({"username": f"nobody-{index}", "password": "wrong"}).encode()
-    return front.request("POST", "/api/auth/login", body=body, headers=headers, source=source)[0]
+    return front.request("POST", "/api/auth/token", body=body, headers=headers, source=source)[0]
 
 
 def test_the_forwarded_address_reaches_the_limits_through_exactly_one_proxy(front):
