@@ -7,7 +7,8 @@ import logging
 import re
 import uuid
 
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from tenants.api.dialect import dialect_for_path
@@ -59,6 +60,25 @@ class ApiNoStoreMiddleware:
         if dialect_for_path(request.path) is not None:
             patch_cache_control(response, no_store=True)
         return response
+
+
+class ProxyBodyLimitMiddleware:
+    """A body nginx refused as too large (deploy/nginx/customer-hub.conf): nginx passes the
+    request on without its body and with ``X-Hub-Body-Too-Large``, so the client still gets
+    the 413 in its dialect's format. Without nginx the header only refuses its own sender."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.META.get("HTTP_X_HUB_BODY_TOO_LARGE"):
+            return self.get_response(request)
+        dialect = dialect_for_path(request.path)
+        if dialect is not None:
+            return dialect.json_response(RequestDataTooBig(), request)
+        return HttpResponse(
+            "The request body is too large.\n", status=413, content_type="text/plain"
+        )
 
 
 class DialectErrorMiddleware:

@@ -7,6 +7,8 @@ DJANGO_ALLOWED_HOSTS  comma-separated host names
 DJANGO_SECURE_SSL_REDIRECT, DJANGO_HSTS_SECONDS   TLS hardening, on by default when DEBUG is off
 DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://hub.example.com)
 REDIS_URL             redis://host:6379/0: the shared cache (rate limits, lockout); local memory if unset
+HUB_LIMITS_STORE      cache | database: where limits are counted (tenants/throttling.py)
+HUB_TRUSTED_PROXIES   reverse proxies in front that append to X-Forwarded-For (tenants/proxies.py)
 HUB_API_RATE, HUB_LOGIN_RATE, HUB_LOGIN_USERNAME_RATE, HUB_LOGIN_LOCKOUT_*   see tenants/throttling.py
 """
 
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "config.middleware.ApiNoStoreMiddleware",
+    "config.middleware.ProxyBodyLimitMiddleware",  # nginx's 413, in the dialect's format
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,7 +159,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -187,6 +190,14 @@ HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "2
 HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
 HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
 HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))
+HUB_LOGIN_KNOWN_ADDRESS_DAYS = float(os.environ.get("HUB_LOGIN_KNOWN_ADDRESS_DAYS", "30"))
+# Where limits are counted: without Redis, production (DEBUG off) shares them through the
+# database; DEBUG's runserver is one process, where local memory is exact.
+HUB_LIMITS_STORE = os.environ.get("HUB_LIMITS_STORE") or (
+    "cache" if REDIS_URL or DEBUG else "database"
+)
+# Proxies that append the client's address to X-Forwarded-For (1 behind deploy/'s nginx).
+HUB_TRUSTED_PROXIES = int(os.environ.get("HUB_TRUSTED_PROXIES", "0"))
 
 # --- Request limits ---------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(1024 * 1024)))
@@ -224,6 +235,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tenants.api.base.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": ["tenants.throttling.CredentialRateThrottle"],
+    "NUM_PROXIES": HUB_TRUSTED_PROXIES,  # DRF's own get_ident agrees with tenants.proxies
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("HUB_LOGIN_RATE", "20/min"),
         # tenants/throttling.py: per credential, per user name on the password endpoints

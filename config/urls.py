@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config.views import RedocView, SwaggerView, healthz
+from tenants.admin_login import AdminLoginForm
 
 admin.site.site_header = "Customer hub back-office"
 admin.site.site_title = "Customer hub"
 admin.site.index_title = "Customers, stores and orders"
+admin.site.login_form = AdminLoginForm  # the API's login rates and lockout
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

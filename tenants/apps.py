@@ -8,6 +8,7 @@ class TenantsConfig(AppConfig):
     def ready(self):
         from config import db_adapters
         from tenants import (
+            checks,  # noqa: F401  (registers the system checks)
             schema,  # noqa: F401  (registers the OpenAPI auth extensions)
             signals,
         )

@@ -200,3 +200,19 @@ class RowCount(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.owner} {self.delta:+d}"
+
+
+class LimitCounter(models.Model):
+    """A rate-limit counter or a mark (a login lock, a known address) of tenants/throttling.py
+    when ``HUB_LIMITS_STORE`` is ``database``: shared by every process without Redis.
+
+    ``name`` is a scope and a hash (no user name or address in clear); ``hits`` counts within
+    the window that ends at ``expires_at`` (seconds since the epoch). Written only by
+    ``tenants.throttling.DatabaseStore``'s upserts; UNLOGGED on PostgreSQL."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    hits = models.BigIntegerField(default=0)
+    expires_at = models.FloatField(db_index=True)
+
+    def __str__(self):
+        return f"{self.name} {self.hits}"

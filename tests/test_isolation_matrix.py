@@ -69,8 +69,9 @@ READ_ONLY = {
 PUBLIC = {("api/auth/login", "post"), ("api/auth/token", "post"), ("api/auth/csrf", "get")}
 #: models that belong to no tenant, by design (RowCount: counts the database keeps per owner
 #: id, tenants/counts.py; no endpoint reads or writes them, and they change only with the
-#: counted rows, which the matrix dumps)
-GLOBAL_MODELS = {"tenants.IdempotencyRecord", "tenants.RowCount"}
+#: counted rows, which the matrix dumps; LimitCounter: rate-limit counts and login locks under
+#: hashed names, tenants/throttling.py)
+GLOBAL_MODELS = {"tenants.IdempotencyRecord", "tenants.RowCount", "tenants.LimitCounter"}
 #: fields each route documents as writable although they are on the mass-assignment list
 DOCUMENTED_WRITABLE = {
     ("api/customers", "post"): {"is_active"},

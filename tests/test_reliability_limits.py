@@ -211,8 +211,8 @@ def test_lockout_lives_in_redis_and_holds_for_another_worker(world, password, re
         assert _login(client, "acme-agent", "wrong").status_code == 401
     # "Another worker": a separate Redis client with the same configuration sees the lock.
     other_worker = RedisCache(redis_cache["LOCATION"], {"KEY_PREFIX": redis_cache["KEY_PREFIX"]})
-    _, lock_key = throttling._keys("acme-agent")
-    assert other_worker.get(lock_key) is not None
+    _, lock_key = throttling._keys("acme-agent", "127.0.0.1")
+    assert other_worker.get(throttling.PREFIX + lock_key) is not None
     assert _login(client, "acme-agent", password).status_code == 429
 
 

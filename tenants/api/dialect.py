@@ -291,3 +291,13 @@ class DialectViewMixin:
         if isinstance(exc, StoredAnswer):
             return exc.response
         return super().handle_exception(exc)
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except drf.AuthenticationFailed:
+            # A refused credential still counts against the API rate, on the client address
+            # (request.user is anonymous now): DRF's own throttles run only after a
+            # successful authentication, so guessing keys and tokens would be unlimited.
+            self.check_throttles(request)
+            raise

@@ -1,6 +1,6 @@
 """Authentication endpoints: session login/logout, Bearer tokens, who am I."""
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
@@ -32,17 +32,14 @@ class AuthView(DialectViewMixin, APIView):
 def _check_password(request, data) -> object:
     serializer = LoginSerializer(data=data)
     serializer.is_valid(raise_exception=True)
-    username = serializer.validated_data["username"]
-    throttling.login_guard(username)  # 429 while the user name is locked out
-    user = authenticate(
+    # The rates and the lockout (429 + Retry-After), shared with the admin's login.
+    user = throttling.authenticate_password(
         request,
-        username=username,
+        username=serializer.validated_data["username"],
         password=serializer.validated_data["password"],
     )
-    if user is None or not user.is_active:
-        throttling.login_failed(username)
+    if user is None:
         raise errors.AuthenticationRequired("Invalid username or password.")
-    throttling.login_succeeded(username)
     return user
 
 
