@@ -11,7 +11,13 @@ from django.utils.html import format_html
 
 from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInlineMixin, adopt
 from tenants.models import ApiKey, Tenant
-from tenants.services import api_key_issue, api_key_revoke, tenant_create
+from tenants.services import (
+    api_key_issue,
+    api_key_revoke,
+    api_key_update,
+    tenant_create,
+    tenant_update,
+)
 
 
 class ApiKeyInline(TenantScopedInlineMixin, admin.TabularInline):
@@ -26,6 +32,9 @@ class ApiKeyInline(TenantScopedInlineMixin, admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -55,11 +64,12 @@ class TenantAdmin(TenantScopedAdmin):
         return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return False  # switch a tenant off instead: its members lose their access with it
 
     def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in form.changed_data}
         if change:
-            obj.save()
+            adopt(obj, tenant_update(tenant=obj, **values))
         else:
             adopt(obj, tenant_create(slug=obj.slug, name=obj.name, is_active=obj.is_active))
 
@@ -89,7 +99,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            api_key_update(api_key=obj, name=form.cleaned_data["name"])
             return
         key, secret = api_key_issue(tenant=obj.tenant, name=obj.name, role=obj.role)
         adopt(obj, key)
