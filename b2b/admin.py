@@ -13,7 +13,8 @@ from django.contrib import admin
 from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from b2b import services
@@ -37,7 +38,6 @@ from tenants.admin_scoping import (
     grouped_count,
     mark_formset_saved,
     register_index_count,
-    when,
 )
 
 OPEN_STATUSES = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
@@ -271,6 +271,12 @@ class SalesOrderForm(forms.ModelForm):
         model = SalesOrder
         fields = ("status", "ship_date", "delivery_date", "paid_at")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("ship_date", "delivery_date", "paid_at"):
+            if name in self.fields:
+                self.fields[name].help_text = "Date and time in UTC."
+
 
 class SalesOrderAddForm(forms.ModelForm):
     class Meta:
@@ -299,10 +305,10 @@ class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         "customer",
         "tenant",
         "status",
-        "order_day",
+        "order_date",
         "total_amount",
         "currency",
-        "paid_day",
+        "paid_at",
     )
     list_filter = ("status", "tenant", "currency")
     list_select_related = ("customer", "tenant")
@@ -345,20 +351,12 @@ class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
 
-    @admin.display(description="order date (UTC)", ordering="order_date")
-    def order_day(self, order):
-        return when(order.order_date)
-
-    @admin.display(description="paid (UTC)", ordering="paid_at")
-    def paid_day(self, order):
-        return when(order.paid_at)
-
     @admin.display(description="shipping address")
     def shipping_address_lines(self, order):
         lines = address_lines(order.shipping_address or {})
         if not lines:
             return "-"
-        return format_html_join(format_html("<br>"), "{}", ((line,) for line in lines))
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancel an order instead: its number and figures stay

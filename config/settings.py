@@ -153,6 +153,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # dates and times with their time zone named
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

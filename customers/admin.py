@@ -58,7 +58,6 @@ from tenants.admin_scoping import (
     register_index_count,
     save_formset_via,
     scope,
-    when,
 )
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Tenant
@@ -278,7 +277,8 @@ _EXT: dict[str, list] = {
 def customer_admin_extend(
     *, inlines=(), columns=(), list_filter=(), prefetch=(), panels=()
 ) -> None:
-    """Add inlines, change-list columns, filters, prefetches and 360 sections (idempotent)."""
+    """Add inlines, change-list columns, filters, prefetches and 360 sections (idempotent).
+    A prefetch may be a function of the request (what the user may see of the relation)."""
     for key, values in (
         ("inlines", inlines),
         ("columns", columns),
@@ -378,7 +378,7 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             *_EXT["columns"],
             "tag_list",
             "is_active",
-            "updated",
+            "updated_at",
         ]
 
     def get_list_filter(self, request):
@@ -390,7 +390,8 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         return [AddressInline, *_EXT["inlines"]]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags", *_EXT["prefetch"])
+        prefetch = [p(request) if callable(p) else p for p in _EXT["prefetch"]]
+        return super().get_queryset(request).prefetch_related("tags", *prefetch)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -430,10 +431,6 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     def open_360(self, obj):
         url = reverse("admin:customers_customer_360", args=[obj.pk])
         return format_html('<a href="{}" title="Everything about this customer">360°</a>', url)
-
-    @admin.display(description="updated (UTC)", ordering="updated_at")
-    def updated(self, obj):
-        return when(obj.updated_at)
 
     # -- change form ----------------------------------------------------------------------------
     @admin.display(description="360° view")

@@ -31,6 +31,7 @@ from tenants.admin_scoping import (
     grouped_count,
     register_index_count,
     save_formset_via,
+    scope_rows,
 )
 
 
@@ -245,9 +246,15 @@ def stores_column(customer):
     return ", ".join(link.store.name for link in links) or "-"
 
 
+def visible_links(request):
+    """The store links the user may see (an agent's or viewer's: those of its stores)."""
+    return scope_rows(CustomerStore.objects.all(), request, "store__tenant", "store")
+
+
 def stores_panel(request, customer) -> dict:
     links = list(
-        CustomerStore.objects.filter(customer=customer)
+        visible_links(request)
+        .filter(customer=customer)
         .select_related("store", "price_list")
         .order_by("store__name")
     )
@@ -260,7 +267,9 @@ customer_admin_extend(
     columns=[stores_column],
     list_filter=["store_links__store"],
     prefetch=[
-        Prefetch("store_links", queryset=CustomerStore.objects.select_related("store")),
+        lambda request: Prefetch(
+            "store_links", queryset=visible_links(request).select_related("store")
+        ),
     ],
     panels=[
         Panel(

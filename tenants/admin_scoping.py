@@ -48,7 +48,6 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db import IntegrityError, models
 from django.db.models import Q
 from django.http import Http404
-from django.utils import dateformat, timezone
 
 from tenants import counts, errors
 from tenants.constraints import integrity_message, translate_form_errors
@@ -646,13 +645,6 @@ class TenantScopedInlineMixin(_ScopedBase):
         formset.form = _checked_form(formset.form, self.tenant_path, writable)
         formset.inline_admin = self
         return formset
-
-
-def when(value) -> str:
-    """A date and time as the back-office shows it: with its time zone named."""
-    if value is None:
-        return "-"
-    return dateformat.format(timezone.localtime(value), "Y-m-d H:i T")
 
 
 def adopt(target: models.Model, created: models.Model) -> models.Model:

@@ -18,6 +18,7 @@ from customers.services import member_join
 from pricelists.models import PriceList, Product
 from stores.management.commands.demo import DEMO_PASSWORD
 from stores.models import CustomerStore, Store, StoreMembership
+from stores.services import store_update
 from tenants.models import ApiKey, Membership, Tenant
 from tenants.services import membership_remove, membership_update, tenant_update
 from tests.admin_support import admin_client, changelist_pks
@@ -193,6 +194,8 @@ def test_agent_edits_but_never_deletes(world):
 
 
 def test_agent_reaches_only_the_store_links_of_its_stores(world):
+    world.store = store_update(store=world.store, name="Downtown shop")
+    world.store2 = store_update(store=world.store2, name="Airport shop")
     mine = CustomerStoreFactory(store=world.store)
     theirs = CustomerStoreFactory(store=world.store2)
     client = admin_client(world.agent)
@@ -211,6 +214,11 @@ def test_agent_reaches_only_the_store_links_of_its_stores(world):
     assert [f.instance.store for f in links.formset.forms] == [world.store]
     # the stores it may pick are its own
     assert set(links.formset.empty_form.fields["store"].queryset) == {world.store}
+    # and the list's stores column and the 360 page show only those
+    listed = client.get(url(Customer, "changelist"), {"q": customer.name}).content.decode()
+    page = client.get(reverse("admin:customers_customer_360", args=[customer.pk])).content
+    for text in (listed, page.decode()):
+        assert world.store.name in text and world.store2.name not in text
 
 
 def test_viewer_only_views(world):

@@ -3,7 +3,6 @@
 from django import template
 
 from tenants.admin_scoping import tenant_overview as build_overview
-from tenants.admin_scoping import when as when_text
 
 register = template.Library()
 
@@ -14,9 +13,3 @@ def tenant_overview(context):
     if request is None or not request.user.is_authenticated:
         return {"labels": [], "rows": []}
     return build_overview(request)
-
-
-@register.filter
-def when(value):
-    """A date and time with its time zone named ("2026-11-29 17:12 UTC")."""
-    return when_text(value)
