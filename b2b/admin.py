@@ -34,6 +34,7 @@ from tenants import errors
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
+    admin_tenant_ids,
     adopt,
     grouped_count,
     mark_formset_saved,
@@ -306,8 +307,7 @@ class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         "tenant",
         "status",
         "order_date",
-        "total_amount",
-        "currency",
+        "total",
         "paid_at",
     )
     list_filter = ("status", "tenant", "currency")
@@ -350,6 +350,15 @@ class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
+
+    def get_list_display(self, request):
+        ids = admin_tenant_ids(request)
+        shown = self.list_display
+        return shown if ids is None or len(ids) > 1 else [c for c in shown if c != "tenant"]
+
+    @admin.display(description="total", ordering="total_amount")
+    def total(self, order):
+        return f"{order.total_amount} {order.currency}"
 
     @admin.display(description="shipping address")
     def shipping_address_lines(self, order):

@@ -373,8 +373,6 @@ class CustomerAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
             *tenant,
             "email",
             "phone",
-            "discord",
-            "source",
             *_EXT["columns"],
             "tag_list",
             "is_active",
