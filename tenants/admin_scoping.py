@@ -408,57 +408,50 @@ class CountedChangeList(ChangeList):
 
     Django's change list counts its rows (``COUNT(*)``, twice when filtered) and reads a page
     with ``ORDER BY … LIMIT``, which at a million rows costs more than the page itself, and
-    more again when a search makes the planner walk the sort index to find a page of rare
-    matches. Here, for a ModelAdmin with a ``count_scope`` (a count kept by
-    tenants/counts.py per tenant):
+    far more when a search or a filter keeps few rows: the planner then walks the sort index
+    testing every row. Here, for a ModelAdmin with a ``count_scope`` (a count kept per tenant
+    by tenants/counts.py):
 
     - the whole list (no search, no filter) takes its total from the kept counts;
-    - a search finds its matches once and reads their count and the page's keys in one
-      statement (``tenants.paging.page_keys``), then the page's rows by key;
-    - a filtered list counts at most ``count_cap`` rows ("more than …" beyond) and reads its
-      page as Django does (a filter keeps many rows, so the sort index finds a page fast).
+    - a searched or filtered list finds its matches once, stopping after ``count_cap`` of
+      them, and reads their number and the page's keys in the same statement
+      (``tenants.paging.page_keys``), then the page's rows by key; with more matches than
+      that ("more than 1,000") they are common, and the page is read as Django does, from
+      the sort index, which meets a page of them soon.
     """
 
     def get_results(self, request):
         admin_ = self.model_admin
-        per_page = self.list_per_page
-        offset = (self.page_num - 1) * per_page
+        per_page, cap = self.list_per_page, admin_.count_cap
         self.count_capped = False
-        searched = bool(self.query)
-        whole = not searched and self.queryset.query.where == self.root_queryset.query.where
-        full = admin_.kept_count(request) if admin_.show_full_result_count else None
         result_list = None
-        if whole:
+        full = admin_.kept_count(request) if admin_.show_full_result_count else None
+        if not self.query and self.queryset.query.where == self.root_queryset.query.where:
             result_count = admin_.kept_count(request)
-        elif searched:
+        else:
+            offset = (self.page_num - 1) * per_page
             try:
                 keys, result_count = page_keys(
-                    self.queryset, key="pk", offset=offset, limit=per_page
+                    self.queryset, key="pk", offset=offset, limit=per_page, cap=cap
                 )
-            except ValueError:  # an ordering by an expression: Django's way
+            except ValueError:  # ordered by an expression: counted as Django does
                 keys, result_count = None, self.queryset.count()
-            if keys is not None:
-                result_list = self.queryset.filter(pk__in=keys)
-        else:
-            cap = admin_.count_cap
-            result_count = self.queryset.order_by()[: cap + 1].count()
             if result_count > cap:
                 result_count, self.count_capped = cap, True
-        paginator = CountedPaginator(self.queryset, per_page, count=result_count)
+            elif keys is not None:
+                result_list = self.queryset.filter(pk__in=keys)
+        # past the cap, one more row than it: the pages go on as far as the last full one
+        counted = result_count + 1 if self.count_capped else result_count
+        paginator = CountedPaginator(self.queryset, per_page, count=counted)
         can_show_all = result_count <= self.list_max_show_all and not self.count_capped
         multi_page = result_count > per_page
-        if result_list is None:
-            if (self.show_all and can_show_all) or not multi_page:
-                result_list = self.queryset._clone()
-            else:
-                try:
-                    result_list = paginator.page(self.page_num).object_list
-                except InvalidPage as exc:
-                    raise IncorrectLookupParameters from exc
-        elif self.show_all and can_show_all:
+        if (self.show_all and can_show_all) or (result_list is None and not multi_page):
             result_list = self.queryset._clone()
-        elif self.page_num > paginator.num_pages and self.page_num > 1:
-            raise IncorrectLookupParameters
+        elif result_list is None or self.page_num > paginator.num_pages > 0:
+            try:
+                result_list = paginator.page(self.page_num).object_list
+            except InvalidPage as exc:
+                raise IncorrectLookupParameters from exc
         self.result_count = result_count
         self.show_full_result_count = admin_.show_full_result_count
         self.show_admin_actions = not self.show_full_result_count or bool(full)

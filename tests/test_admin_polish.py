@@ -143,3 +143,24 @@ def test_the_360_page_has_a_bounded_number_of_queries(world):
     client = admin_client(world.agent)
     assert len(queries_of(client, url_360(customer))) <= 25
     assert SalesOrder.objects.filter(customer=customer).count() == 15
+
+
+def test_a_broad_search_or_filter_counts_up_to_a_cap(world, monkeypatch):
+    from customers.admin import CustomerAdmin
+
+    monkeypatch.setattr(CustomerAdmin, "count_cap", 3)
+    monkeypatch.setattr(CustomerAdmin, "list_per_page", 2)
+    made = [CustomerFactory(tenant=world.tenant, name=f"Broad {i}") for i in range(5)]
+    client = admin_client(world.agent)
+    response = client.get(CHANGELIST, {"q": "Broad"})
+    cl = response.context["cl"]
+    assert cl.count_capped and cl.result_count == 3
+    assert "more than 3 customers" in response.content.decode()
+    assert [c.pk for c in cl.result_list] == [made[4].pk, made[3].pk]  # newest first
+    second = client.get(CHANGELIST, {"q": "Broad", "p": "2"}).context["cl"]
+    assert [c.pk for c in second.result_list] == [made[2].pk, made[1].pk]
+    exact = client.get(CHANGELIST, {"q": "'Broad 1'"}).context["cl"]  # one phrase
+    assert (exact.count_capped, exact.result_count) == (False, 1)
+    assert [c.pk for c in exact.result_list] == [made[1].pk]
+    inactive = client.get(CHANGELIST, {"is_active__exact": "0"}).context["cl"]
+    assert (inactive.count_capped, inactive.result_count) == (False, 0)
