@@ -105,7 +105,7 @@ def queries_of(client, path, params=None):
 CUSTOMER_COUNT = re.compile(r'SELECT COUNT\(\*\).*FROM "customers_customer"', re.S)
 
 
-@pytest.mark.parametrize("role", ["admin", "agent", "viewer"])
+@pytest.mark.parametrize("role", ["agent", "viewer"])
 def test_the_list_and_its_search_have_a_bounded_number_of_queries(world, role):
     rich_customers(world, 60)
     client = admin_client(getattr(world, role))
@@ -118,6 +118,7 @@ def test_the_list_is_not_counted_and_its_filters_do_not_scan_it(world, postgres_
     rich_customers(world, 5)
     client = admin_client(world.admin)
     whole = queries_of(client, CHANGELIST)
+    assert len(whole) <= 13
     assert not [q for q in whole if CUSTOMER_COUNT.search(q)]  # the kept count
     assert not [q for q in whole if "DISTINCT" in q and '"customers_customer"' in q]
     searched = queries_of(client, CHANGELIST, {"q": "Rich"})
