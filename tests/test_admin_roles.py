@@ -22,7 +22,7 @@ from stores.services import store_update
 from tenants.models import ApiKey, Membership, Tenant
 from tenants.services import membership_remove, membership_update, tenant_update
 from tests.admin_support import admin_client, changelist_pks
-from tests.factories import CustomerFactory, CustomerStoreFactory
+from tests.factories import CustomerFactory, CustomerStoreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -315,3 +315,12 @@ def _empty_inlines() -> dict:
         data[f"{prefix}-TOTAL_FORMS"] = "0"
         data[f"{prefix}-INITIAL_FORMS"] = "0"
     return data
+
+
+def test_sync_roles_derives_access_for_data_older_than_the_services(world):
+    Membership.objects.filter(user=world.agent).update(role="viewer")  # before the services
+    stray = UserFactory(username="stray", is_staff=True)  # a flag set by hand
+    call_command("sync_roles", stdout=StringIO())
+    assert groups(world.agent) == {"viewer"} and refreshed(world.agent).is_staff
+    assert not refreshed(stray).is_staff
+    assert groups(world.admin) == {"admin"}
