@@ -11,13 +11,15 @@ read-only history.
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Max, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from b2b import services
 from b2b.models import (
     NOT_COUNTED,
-    ORDER_TRANSITIONS,
     Account,
     Contact,
     CreditCheck,
@@ -27,9 +29,12 @@ from b2b.models import (
 )
 from customers.admin import Panel, customer_admin_extend
 from customers.models import Address
+from pricelists.selectors import PRICE_LIST_UNUSABLE
+from tenants import errors
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
+    admin_tenant_ids,
     adopt,
     grouped_count,
     mark_formset_saved,
@@ -52,20 +57,25 @@ def _limit_addresses(form_class, customer) -> None:
 
 
 def account_save(*, customer, form) -> Account:
-    """The account fields through ``account_update``; the address links the form validated."""
+    """The account fields through ``account_update``, its address links through
+    ``account_addresses_link``."""
     fields = {
         name: form.cleaned_data[name]
         for name in form.changed_data
         if name in services.ACCOUNT_FIELDS
     }
-    services.account_update(customer=customer, **fields)
-    account = Account.objects.get(customer=customer)
-    links = [name for name in ADDRESS_FKS if name in form.changed_data]
+    try:
+        services.account_update(customer=customer, **fields)
+    except errors.NotFound as exc:
+        if exc.code != "price_list_not_found":
+            raise
+        raise errors.ValidationError(
+            PRICE_LIST_UNUSABLE, fields={"price_list": [PRICE_LIST_UNUSABLE]}, code=exc.code
+        ) from exc
+    links = {name: form.cleaned_data[name] for name in ADDRESS_FKS if name in form.changed_data}
     if links:
-        for name in links:
-            setattr(account, name, form.cleaned_data[name])
-        account.save()
-    return account
+        return services.account_addresses_link(customer=customer, **links)
+    return Account.objects.get(customer=customer)
 
 
 class AccountInline(TenantScopedInlineMixin, admin.StackedInline):
@@ -116,6 +126,9 @@ class AccountAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False  # an account is added on its customer's page
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # an account goes with its customer
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         _limit_addresses(form, obj.customer if obj else None)
@@ -133,15 +146,15 @@ CONTACT_FIELDS = ("name", "title", "email", "phone", "is_primary")
 class ContactFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        primaries = [
-            row
+        kept = [
+            row.cleaned_data
             for row in self.forms
-            if row not in self.deleted_forms
-            and getattr(row, "cleaned_data", None)
-            and row.cleaned_data.get("is_primary")
+            if row not in self.deleted_forms and getattr(row, "cleaned_data", None)
         ]
-        if len(primaries) > 1:
-            raise forms.ValidationError("At most one contact can be primary.")
+        try:
+            services.primary_contacts_check(contacts=kept)
+        except errors.ValidationError as exc:
+            raise forms.ValidationError(exc.fields["contacts"][0]) from exc
 
 
 class ContactInline(TenantScopedInlineMixin, admin.TabularInline):
@@ -202,38 +215,86 @@ class ContactAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 # --- orders --------------------------------------------------------------------------------------
 
 
+class OrderLineForm(forms.ModelForm):
+    class Meta:
+        model = OrderLine
+        fields = ("product", "quantity", "unit_price")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "unit_price" in self.fields:
+            self.fields["unit_price"].required = False
+            self.fields["unit_price"].help_text = "Empty: the account's price."
+
+
 class OrderLineInline(TenantScopedInlineMixin, admin.TabularInline):
+    """An order's lines: written once, with the order (``order_create`` prices them)."""
+
     model = OrderLine
+    form = OrderLineForm
     tenant_path = "order__tenant"
     extra = 0
     can_delete = False
-    fields = ("product", "quantity", "unit_price", "line_total")
-    readonly_fields = fields
+    autocomplete_fields = ("product",)
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 3 if obj is None else 0
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("product", "quantity", "unit_price")
+        return ("product_name", "quantity", "unit_price", "line_total")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description="product")
+    def product_name(self, line):
+        return f"{line.product.name} ({line.product.sku})"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
 
     def has_add_permission(self, request, obj=None):
-        return False
+        return obj is None and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return False
 
+    def save_formset(self, request, form, formset, change):
+        pass  # written by SalesOrderAdmin.save_related, through order_create
+
 
 class SalesOrderForm(forms.ModelForm):
+    # The allowed status moves are order_update's rule (b2b.models.ORDER_TRANSITIONS); an
+    # illegal one comes back onto this form as that service's error.
     class Meta:
         model = SalesOrder
         fields = ("status", "ship_date", "delivery_date", "paid_at")
 
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        current = self.instance.status
-        if status != current and status not in ORDER_TRANSITIONS[current]:
-            allowed = ", ".join(sorted(ORDER_TRANSITIONS[current])) or "none"
-            raise forms.ValidationError(
-                f"An order that is {current} cannot become {status} (allowed: {allowed})."
-            )
-        return status
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("ship_date", "delivery_date", "paid_at"):
+            if name in self.fields:
+                self.fields[name].help_text = "Date and time in UTC."
+
+
+class SalesOrderAddForm(forms.ModelForm):
+    class Meta:
+        model = SalesOrder
+        fields = ("customer", "status", "order_date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order_date"].required = False
+        self.fields["order_date"].help_text = "Empty: now. Times are UTC."
+
+
+def address_lines(parts: dict):
+    """An address (an order's JSON copy of one) as lines of text."""
+    city = " ".join(p for p in (parts.get("postal_code"), parts.get("city")) if p)
+    lines = [parts.get("line1"), parts.get("line2"), city, parts.get("state"), parts.get("country")]
+    return [line for line in lines if line]
 
 
 @admin.register(SalesOrder)
@@ -246,14 +307,14 @@ class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         "tenant",
         "status",
         "order_date",
-        "total_amount",
-        "currency",
+        "total",
         "paid_at",
     )
     list_filter = ("status", "tenant", "currency")
     list_select_related = ("customer", "tenant")
     search_fields = ("order_number", "customer__name", "customer__email")
     date_hierarchy = "order_date"
+    autocomplete_fields = ("customer",)
     inlines = [OrderLineInline]
     readonly_fields = (
         "tenant",
@@ -264,22 +325,85 @@ class SalesOrderAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
         "currency",
         "total_amount",
         "items_count",
-        "shipping_address",
+        "shipping_address_lines",
     )
     fieldsets = (
         (None, {"fields": ("tenant", "customer", "order_number", "status")}),
-        ("Dates", {"fields": ("order_date", "ship_date", "delivery_date", "due_date", "paid_at")}),
-        ("Totals", {"fields": ("currency", "total_amount", "items_count", "shipping_address")}),
+        (
+            "Dates (UTC)",
+            {"fields": ("order_date", "ship_date", "delivery_date", "due_date", "paid_at")},
+        ),
+        (
+            "Totals",
+            {"fields": ("currency", "total_amount", "items_count", "shipping_address_lines")},
+        ),
     )
+    add_fieldsets = ((None, {"fields": ("customer", "status", "order_date")}),)
 
-    def has_add_permission(self, request):
-        return False  # orders are priced and numbered by the API (b2b.services.order_create)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = SalesOrderAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_list_display(self, request):
+        ids = admin_tenant_ids(request)
+        shown = self.list_display
+        return shown if ids is None or len(ids) > 1 else [c for c in shown if c != "tenant"]
+
+    @admin.display(description="total", ordering="total_amount")
+    def total(self, order):
+        return f"{order.total_amount} {order.currency}"
+
+    @admin.display(description="shipping address")
+    def shipping_address_lines(self, order):
+        lines = address_lines(order.shipping_address or {})
+        if not lines:
+            return "-"
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel an order instead: its number and figures stay
 
     def save_model(self, request, obj, form, change):
-        services.order_update(
-            order=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            adopt(
+                obj,
+                services.order_update(
+                    order=obj, **{name: form.cleaned_data[name] for name in form.changed_data}
+                ),
+            )
+        # a new order is written with its lines, in save_related
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            return super().save_related(request, form, formsets, change)
+        lines = [
+            {
+                "product_id": row.cleaned_data["product"].pk,
+                "quantity": row.cleaned_data["quantity"],
+                "unit_price": row.cleaned_data.get("unit_price"),
+            }
+            for formset in formsets
+            for row in formset.forms
+            if row.has_changed() and row not in formset.deleted_forms
+        ]
+        customer = form.cleaned_data["customer"]
+        order = services.order_create(
+            tenant=customer.tenant,
+            customer=customer,
+            lines=lines,
+            status=form.cleaned_data["status"],
+            order_date=form.cleaned_data.get("order_date"),
         )
-        obj.refresh_from_db()
+        adopt(form.instance, order)
+        for formset in formsets:
+            mark_formset_saved(formset)
 
 
 @admin.register(CreditCheck)
@@ -364,8 +488,10 @@ def b2b_panel(request, customer) -> dict:
 
 def orders_panel(request, customer) -> dict:
     orders = list(SalesOrder.objects.filter(customer=customer).order_by("-order_date")[:10])
+    all_orders = reverse("admin:b2b_salesorder_changelist") + f"?customer__id__exact={customer.pk}"
     return {
         "orders": orders,
+        "all_orders_url": all_orders,
         "open_orders": SalesOrder.objects.filter(
             customer=customer, status__in=OPEN_STATUSES
         ).count(),

@@ -275,7 +275,7 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} x {self.product_id}"
+        return f"{self.quantity} x {self.product.name}"
 
 
 class CreditCheck(models.Model):

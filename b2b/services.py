@@ -38,7 +38,7 @@ from customers.services import (
     customer_update,
     default_address_set,
 )
-from pricelists.selectors import price_for, product_get
+from pricelists.selectors import price_for, price_list_usable, product_get
 from tenants import errors
 from tenants.db import violates
 from tenants.phones import phone_normalize
@@ -92,9 +92,14 @@ def _check_account_fields(fields: dict, *, tenant_id) -> None:
         raise _invalid("credit_limit", "Must be 0 or more.")
     if "discount_rate" in fields and not (Decimal(0) <= fields["discount_rate"] <= 100):
         raise _invalid("discount_rate", "Must be between 0 and 100.")
-    price_list = fields.get("price_list")
-    if price_list is not None and (price_list.tenant_id != tenant_id or not price_list.is_active):
-        raise errors.NotFound("Price list not found", code="price_list_not_found")
+    if fields.get("price_list") is not None:
+        price_list_usable(tenant_id=tenant_id, price_list=fields["price_list"])
+
+
+def primary_contacts_check(*, contacts) -> None:
+    """At most one of the contacts written together (dicts with ``is_primary``) is primary."""
+    if sum(1 for c in contacts if c.get("is_primary")) > 1:
+        raise _invalid("contacts", "At most one contact can be primary.")
 
 
 def account_ensure(*, customer: Customer) -> Account:
@@ -157,8 +162,7 @@ def account_create(
     if not (customer_fields.get("name") or "").strip():
         raise _invalid("name", "This field is required.", "required")
     _check_account_fields(account_fields, tenant_id=tenant.pk)
-    if sum(1 for c in contacts if c.get("is_primary")) > 1:
-        raise _invalid("contacts", "At most one contact can be primary.")
+    primary_contacts_check(contacts=contacts)
     customer = customer_create(tenant=tenant, **customer_fields)
     account = Account(customer=customer, **account_fields)
     if account.customer_since is None:
@@ -496,3 +500,33 @@ def credit_check_run(*, customer: Customer, now: datetime | None = None) -> Cred
         current_credit_limit=result.current_limit,
         risk_assessment=result.risk,
     )
+
+
+# --- back-office writes (b2b/admin.py) -----------------------------------------------------------
+
+
+@transaction.atomic
+def account_addresses_link(
+    *, customer: Customer, billing_address=UNSET, shipping_address=UNSET
+) -> Account:
+    """Make two of the customer's own addresses (``Address`` rows, or ``None``) its account's
+    billing and shipping addresses; a change of the account is a change of the customer."""
+    links = {"billing_address": billing_address, "shipping_address": shipping_address}
+    for name, address in links.items():
+        if address not in (UNSET, None) and address.customer_id != customer.pk:
+            raise _invalid(name, "Must be one of this customer's addresses.")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    account = account_ensure(customer=customer)
+    changed = [
+        name
+        for name, address in links.items()
+        if address is not UNSET and getattr(account, f"{name}_id") != getattr(address, "pk", None)
+    ]
+    if changed:
+        for name in changed:
+            setattr(account, name, links[name])
+        customer_update(customer=customer)  # the record's updated_at moves with the change
+        account.save(update_fields=changed)
+        Account.objects.filter(pk=account.pk).update(updated_at=customer.updated_at)
+        account.updated_at = customer.updated_at
+    return account

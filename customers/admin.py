@@ -17,10 +17,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 
 from customers import csv_io
 from customers.admin_export import changelist_queryset, csv_download
@@ -29,19 +31,23 @@ from customers.models import Address, ClientType, Customer
 from customers.services import (
     ADDRESS_FIELDS,
     CUSTOMER_FIELDS,
-    EMAIL_TAKEN,
     address_add,
     address_remove,
+    address_rename,
     address_set,
     client_type_create,
+    client_type_delete,
+    client_type_update,
     customer_create,
     customer_deactivate,
+    customer_delete,
+    customer_link_user,
     customer_reactivate,
     customer_tags_set,
     customer_update,
     customers_import,
+    default_address_set,
     member_join,
-    user_is_member,
 )
 from tenants import admin as tenants_admin
 from tenants import errors
@@ -52,7 +58,6 @@ from tenants.admin_scoping import (
     admin_tenant_ids,
     adopt,
     grouped_count,
-    keep_inactive,
     register_index_count,
     save_formset_via,
     scope,
@@ -60,18 +65,40 @@ from tenants.admin_scoping import (
 from tenants.api.hub import decode_cursor, encode_cursor
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Tenant
-from tenants.phones import phone_normalize
+from tenants.services import membership_remove, membership_update
 
 # --- Memberships (and the Tenant admin with them inline) -------------------------------------
+
+
+def membership_join(*, tenant, user, role, is_active=True) -> Membership:
+    """``member_join`` (the membership and the member's customer), switched off at once when
+    the admin adds it inactive."""
+    membership = member_join(tenant=tenant, user=user, role=role)
+    if not is_active:
+        membership = membership_update(membership=membership, is_active=False)
+    return membership
+
+
+def membership_change(form) -> Membership:
+    if "user" in form.changed_data:
+        raise errors.ValidationError(
+            "A membership keeps its user: add a membership for the other user instead."
+        )
+    values = {n: form.cleaned_data[n] for n in ("role", "is_active") if n in form.changed_data}
+    return membership_update(membership=form.instance, **values)
 
 
 def _save_memberships(formset) -> None:
     save_formset_via(
         formset,
-        create=lambda form: keep_inactive(
-            member_join(tenant=formset.instance, user=form.instance.user, role=form.instance.role),
-            form.instance.is_active,
+        create=lambda form: membership_join(
+            tenant=formset.instance,
+            user=form.instance.user,
+            role=form.instance.role,
+            is_active=form.instance.is_active,
         ),
+        update=membership_change,
+        delete=lambda form: membership_remove(membership=form.instance),
     )
 
 
@@ -107,13 +134,17 @@ class MembershipAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
-            return
-        created = member_join(tenant=obj.tenant, user=obj.user, role=obj.role)
-        if not obj.is_active:
-            created.is_active = False
-            created.save(update_fields=["is_active", "updated_at"])
-        adopt(obj, created)
+            adopt(obj, membership_change(form))
+        else:
+            adopt(
+                obj,
+                membership_join(
+                    tenant=obj.tenant, user=obj.user, role=obj.role, is_active=obj.is_active
+                ),
+            )
+
+    def delete_model(self, request, obj):
+        membership_remove(membership=obj)
 
 
 # --- Client types ------------------------------------------------------------------------------
@@ -130,9 +161,12 @@ class ClientTypeAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            adopt(obj, client_type_update(client_type=obj, name=form.cleaned_data["name"]))
         else:
             adopt(obj, client_type_create(tenant=obj.tenant, name=obj.name))
+
+    def delete_model(self, request, obj):
+        client_type_delete(client_type=obj)
 
 
 # --- Addresses ---------------------------------------------------------------------------------
@@ -142,15 +176,21 @@ def _address_fields(form) -> dict:
     return {name: form.cleaned_data[name] for name in ADDRESS_FIELDS if name in form.cleaned_data}
 
 
+def address_save(*, customer, form) -> Address:
+    """A changed address row: its client key first (``address_rename``), then its parts."""
+    key = form.initial.get("key", form.instance.key)
+    if "key" in form.changed_data:
+        key = address_rename(customer=customer, key=key, new_key=form.cleaned_data["key"]).key
+    fields = {n: v for n, v in _address_fields(form).items() if n in form.changed_data}
+    return address_set(customer=customer, key=key, **fields)
+
+
 def save_addresses(formset) -> None:
     """Inline address rows through the address services (removal clears a default)."""
     customer = formset.instance
 
     def update(form):
-        if "key" in form.changed_data:
-            form.instance.save()  # renaming the client key: the form validated it; no service
-        else:
-            address_set(customer=customer, key=form.instance.key, **_address_fields(form))
+        address_save(customer=customer, form=form)
 
     save_formset_via(
         formset,
@@ -203,13 +243,10 @@ class AddressAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
         return ("customer",) if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
-        fields = _address_fields(form)
-        if change and "key" not in form.changed_data:
-            address_set(customer=obj.customer, key=obj.key, **fields)
-        elif change:
-            obj.save()
+        if change:
+            adopt(obj, address_save(customer=obj.customer, form=form))
         else:
-            adopt(obj, address_add(customer=obj.customer, key=obj.key, **fields))
+            adopt(obj, address_add(customer=obj.customer, key=obj.key, **_address_fields(form)))
 
     def delete_model(self, request, obj):
         address_remove(customer=obj.customer, key=obj.key)
@@ -244,7 +281,8 @@ _EXT: dict[str, list] = {
 def customer_admin_extend(
     *, inlines=(), columns=(), list_filter=(), prefetch=(), panels=()
 ) -> None:
-    """Add inlines, change-list columns, filters, prefetches and 360 sections (idempotent)."""
+    """Add inlines, change-list columns, filters, prefetches and 360 sections (idempotent).
+    A prefetch may be a function of the request (what the user may see of the relation)."""
     for key, values in (
         ("inlines", inlines),
         ("columns", columns),
@@ -271,30 +309,8 @@ class CustomerAdminForm(forms.ModelForm):
             "tags",
         )
 
-    def clean(self):
-        cleaned = super().clean()
-        tenant_id = (
-            cleaned["tenant"].pk if cleaned.get("tenant") else self.instance.tenant_id or None
-        )
-        if tenant_id is None:
-            return cleaned
-        others = Customer.objects.filter(tenant_id=tenant_id).exclude(pk=self.instance.pk)
-        email = (cleaned.get("email") or "").strip()
-        if email and others.filter(email__iexact=email).exists():
-            self.add_error("email", EMAIL_TAKEN)
-        discord_id = cleaned.get("discord_id")
-        if discord_id and others.filter(discord_id=discord_id).exists():
-            self.add_error("discord_id", "A customer with this Discord id already exists.")
-        user = cleaned.get("user")
-        if user is not None and not user_is_member(user=user, tenant_id=tenant_id):
-            self.add_error("user", "This user is not a member of the customer's tenant.")
-        if cleaned.get("phone"):  # the services' rule (tenants/phones.py), as a field error
-            tenant = cleaned.get("tenant") or Tenant.objects.get(pk=tenant_id)
-            try:
-                cleaned["phone"] = phone_normalize(cleaned["phone"], tenant=tenant)
-            except errors.ValidationError as exc:
-                self.add_error("phone", exc.fields["phone"][0])
-        return cleaned
+    # Unique emails and Discord ids, and linked users who are members of the tenant, are
+    # the services' rules (their errors come back onto this form: tenants/admin_scoping.py).
 
 
 class HasUserFilter(admin.SimpleListFilter):
@@ -317,22 +333,15 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     list_display_links = ("display",)
     list_select_related = ("tenant",)
     list_per_page = 50
-    search_fields = (
-        "name",
-        "local_name",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "discord_id",
-        "discord_username",
-        "discord_display_name",
-        "external_id",
-    )
+    # Every part of a search is served by an index on PostgreSQL (docs/performance.md): each
+    # word a substring of the name, local name or email (trigram indexes), or the whole term
+    # exactly a phone, Discord id or user name, external id, UUID or integer id (B-trees).
+    search_fields = ("name", "local_name", "email")
     search_help_text = (
-        "Name, local name, email, phone, Discord id or name, external id, "
-        "the customer's UUID or its integer id."
+        "Words of the name, local name or email; or exactly a phone number, Discord id or "
+        "user name, external id, the customer's UUID or its integer id."
     )
+    count_scope = "customers"  # tenants/counts.py: no COUNT(*) of the whole list
     autocomplete_fields = ("tags",)
     actions = ["deactivate", "reactivate", "export_csv"]
     readonly_fields = ("uuid", "id", "created_at", "updated_at", "view_360")
@@ -364,10 +373,10 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
         tenant = ["tenant"] if ids is None or len(ids) > 1 else []
         return [
             "display",
+            "open_360",
             *tenant,
             "email",
-            "discord",
-            "source",
+            "phone",
             *_EXT["columns"],
             "tag_list",
             "is_active",
@@ -383,17 +392,30 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
         return [AddressInline, *_EXT["inlines"]]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags", *_EXT["prefetch"])
+        prefetch = [p(request) if callable(p) else p for p in _EXT["prefetch"]]
+        return super().get_queryset(request).prefetch_related("tags", *prefetch)
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
+        if not term:
+            return queryset, False
+        words = Q()
+        for bit in smart_split(term):
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                bit = unescape_string_literal(bit)
+            words &= Q(name__icontains=bit) | Q(local_name__icontains=bit) | Q(email__icontains=bit)
+        exact = (
+            Q(phone=term)
+            | Q(discord_id=term)
+            | Q(discord_username__iexact=term)
+            | Q(external_id=term)
+        )
         if term.isdigit() and 0 < int(term) < 2**63:
-            results = results | queryset.filter(pk=int(term))
+            exact |= Q(pk=int(term))
         uid = parse_uuid(term)
         if uid is not None:
-            results = results | queryset.filter(uuid=uid)
-        return results, may_have_duplicates
+            exact |= Q(uuid=uid)
+        return queryset.filter(words | exact), False
 
     @admin.display(description="name", ordering="name")
     def display(self, obj):
@@ -406,6 +428,11 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     @admin.display(description="tags")
     def tag_list(self, obj):
         return ", ".join(sorted(t.name for t in obj.tags.all())) or "-"
+
+    @admin.display(description="360°")
+    def open_360(self, obj):
+        url = reverse("admin:customers_customer_360", args=[obj.pk])
+        return format_html('<a href="{}" title="Everything about this customer">360°</a>', url)
 
     # -- change form ----------------------------------------------------------------------------
     @admin.display(description="360° view")
@@ -427,10 +454,22 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     def save_model(self, request, obj, form, change):
         names = form.changed_data if change else list(form.cleaned_data)
         values = {n: form.cleaned_data[n] for n in names if n in CUSTOMER_FIELDS}
+        user = values.pop("user", None) if "user" in values else False
         if change:
-            customer_update(customer=obj, **values)  # also saves default_address
+            customer = customer_update(customer=obj, **values)
         else:
-            adopt(obj, customer_create(tenant=obj.tenant, **values))
+            customer = customer_create(tenant=obj.tenant, **values)
+        if user:
+            customer = customer_link_user(customer=customer, user=user)
+        elif user is None and change:
+            customer = customer_update(customer=customer, user=None)
+        if change and "default_address" in form.changed_data:
+            address = form.cleaned_data["default_address"]
+            customer = default_address_set(customer=customer, key=address.key if address else None)
+        adopt(obj, customer)
+
+    def delete_model(self, request, obj):
+        customer_delete(customer=obj)
 
     def save_related(self, request, form, formsets, change):
         tags = form.cleaned_data.pop("tags", None)

@@ -449,3 +449,69 @@ def customer_update_with_default_address(
     if address:
         customer_default_address_update(customer=customer, **address)
     return customer
+
+
+# --- back-office writes (customers/admin.py) -----------------------------------------------------
+
+
+@transaction.atomic
+def client_type_update(*, client_type: ClientType, name: str) -> ClientType:
+    """Rename a client type (the tenant's names stay unique: clienttype_unique_name)."""
+    locked = ClientType.objects.select_for_update().get(pk=client_type.pk)
+    if locked.name != name:
+        locked.name = name
+        try:
+            locked.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from exc
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["name", "updated_at"])
+        except IntegrityError as exc:
+            raise errors.ValidationError(
+                "This tenant already has a client type with this name.",
+                fields={"name": ["This tenant already has a client type with this name."]},
+                code="client_type_exists",
+            ) from exc
+    return locked
+
+
+@transaction.atomic
+def client_type_delete(*, client_type: ClientType) -> None:
+    """Remove a client type; its customers lose the tag (and their updatedAt moves)."""
+    customer_ids = list(client_type.customers.values_list("pk", flat=True))
+    client_type.delete()
+    if customer_ids:
+        Customer.objects.filter(pk__in=customer_ids).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer with its addresses, links, account and contacts (a customer with
+    orders, or one that represents a store, is protected by the database)."""
+    customer.delete()
+
+
+@transaction.atomic
+def address_rename(*, customer: Customer, key: str, new_key: str) -> Address:
+    """Give the customer's address ``key`` the client key ``new_key`` (its addressId)."""
+    address = Address.objects.select_for_update().filter(customer=customer, key=key).first()
+    if address is None:
+        raise errors.NotFound("Address not found.", code="address_not_found")
+    if new_key != key:
+        if Address.objects.filter(customer=customer, key=new_key).exists():
+            raise errors.ValidationError(
+                "An address with this addressId already exists for this customer.",
+                fields={"key": ["An address with this addressId already exists."]},
+                code="address_exists",
+            )
+        address.key = new_key
+        try:
+            address.full_clean(
+                exclude=["customer"], validate_unique=False, validate_constraints=False
+            )
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from exc
+        address.save(update_fields=["key", "updated_at"])
+        _touch(customer)
+    return address

@@ -4,7 +4,16 @@ from django.contrib import admin
 from django.db.models import Count
 
 from pricelists.models import PriceList, PriceListItem, Product
-from pricelists.services import price_list_create, price_list_item_set, product_create
+from pricelists.services import (
+    price_list_create,
+    price_list_item_product_change,
+    price_list_item_remove,
+    price_list_item_set,
+    price_list_update,
+    product_create,
+    product_delete,
+    product_update,
+)
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
@@ -24,7 +33,8 @@ class ProductAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            values = {name: form.cleaned_data[name] for name in form.changed_data}
+            adopt(obj, product_update(product=obj, **values))
         else:
             adopt(
                 obj,
@@ -32,6 +42,9 @@ class ProductAdmin(TenantScopedAdmin):
                     tenant=obj.tenant, sku=obj.sku, name=obj.name, base_price=obj.base_price
                 ),
             )
+
+    def delete_model(self, request, obj):
+        product_delete(product=obj)
 
 
 class PriceListItemInline(TenantScopedInlineMixin, admin.TabularInline):
@@ -52,11 +65,16 @@ class PriceListItemInline(TenantScopedInlineMixin, admin.TabularInline):
 
         def update(row):
             if "product" in row.changed_data:
-                row.instance.save()  # the row now prices another product: the form checked it
-            else:
+                price_list_item_product_change(item=row.instance, product=row.instance.product)
+            if "price" in row.changed_data:
                 set_price(row)
 
-        save_formset_via(formset, create=set_price, update=update)
+        save_formset_via(
+            formset,
+            create=set_price,
+            update=update,
+            delete=lambda row: price_list_item_remove(item=row.instance),
+        )
 
 
 @admin.register(PriceList)
@@ -76,9 +94,13 @@ class PriceListAdmin(TenantScopedAdmin):
     def item_count(self, obj):
         return getattr(obj, "n_items", None)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch a price list off instead: store links and accounts keep theirs
+
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            values = {name: form.cleaned_data[name] for name in form.changed_data}
+            adopt(obj, price_list_update(price_list=obj, **values))
         else:
             adopt(
                 obj,

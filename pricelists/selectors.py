@@ -15,17 +15,23 @@ def products_for_tenant(*, tenant):
     return Product.objects.filter(tenant=tenant)
 
 
-def price_list_verify(*, tenant, price_list_id) -> PriceList:
-    """The seed's verifyPriceList(): it exists, is active and is this tenant's (else 404)."""
-    uid = parse_uuid(price_list_id)
-    price_list = (
-        price_lists_for_tenant(tenant=tenant).filter(pk=uid, is_active=True).first()
-        if uid
-        else None
-    )
-    if price_list is None:
+#: what the back-office says for a price list that ``price_list_usable`` refuses
+PRICE_LIST_UNUSABLE = "This price list is inactive or not this tenant's: pick an active one."
+
+
+def price_list_usable(*, tenant_id, price_list: PriceList | None) -> PriceList:
+    """The rule for giving anything a price list (a store link, a B2B account): it exists,
+    is active and is the tenant's; else 404, as the seed's verifyPriceList() answers."""
+    if price_list is None or price_list.tenant_id != tenant_id or not price_list.is_active:
         raise errors.NotFound("Price list not found", code="price_list_not_found")
     return price_list
+
+
+def price_list_verify(*, tenant, price_list_id) -> PriceList:
+    """The seed's verifyPriceList() of an id: ``price_list_usable`` (else 404)."""
+    uid = parse_uuid(price_list_id)
+    price_list = price_lists_for_tenant(tenant=tenant).filter(pk=uid).first() if uid else None
+    return price_list_usable(tenant_id=tenant.pk, price_list=price_list)
 
 
 def product_get(*, tenant, product_id=None, sku=None) -> Product:

@@ -11,17 +11,46 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers.admin import Panel, customer_admin_extend
+from pricelists.selectors import PRICE_LIST_UNUSABLE
 from stores.models import CustomerStore, Store, StoreMembership
-from stores.services import customer_store_link, store_create, store_membership_grant
+from stores.services import (
+    customer_store_link_add,
+    customer_store_price_list_change,
+    store_create,
+    store_customers_remove,
+    store_membership_grant,
+    store_membership_remove,
+    store_membership_update,
+    store_update,
+)
+from tenants import errors
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
     adopt,
     grouped_count,
-    keep_inactive,
     register_index_count,
     save_formset_via,
+    scope_rows,
 )
+
+
+def store_membership_join(*, user, store, is_active=True) -> StoreMembership:
+    """``store_membership_grant``, switched off at once when the admin adds it inactive."""
+    membership = store_membership_grant(user=user, store=store)
+    if not is_active:
+        membership = store_membership_update(membership=membership, is_active=False)
+    return membership
+
+
+def store_membership_change(form) -> StoreMembership:
+    if "user" in form.changed_data:
+        raise errors.ValidationError(
+            "A store relation keeps its user: add one for the other user instead."
+        )
+    return store_membership_update(
+        membership=form.instance, is_active=form.cleaned_data["is_active"]
+    )
 
 
 class StoreMembershipInline(TenantScopedInlineMixin, admin.TabularInline):
@@ -34,16 +63,18 @@ class StoreMembershipInline(TenantScopedInlineMixin, admin.TabularInline):
     def save_formset(self, request, form, formset, change):
         save_formset_via(
             formset,
-            create=lambda row: keep_inactive(
-                store_membership_grant(user=row.instance.user, store=formset.instance),
-                row.instance.is_active,
+            create=lambda row: store_membership_join(
+                user=row.instance.user, store=formset.instance, is_active=row.instance.is_active
             ),
+            update=store_membership_change,
+            delete=lambda row: store_membership_remove(membership=row.instance),
         )
 
 
 @admin.register(Store)
 class StoreAdmin(TenantScopedAdmin):
     tenant_path = "tenant"
+    store_path = "pk"  # an agent or a viewer sees the stores it has a relation with
     list_display = ("name", "tenant", "is_active", "member_count", "customer_link", "created_at")
     list_filter = ("tenant", "is_active")
     list_select_related = ("tenant", "customer")
@@ -78,9 +109,13 @@ class StoreAdmin(TenantScopedAdmin):
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, obj.customer)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch a store off instead: its customer record and links stay
+
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            values = {name: form.cleaned_data[name] for name in form.changed_data}
+            adopt(obj, store_update(store=obj, **values))
         else:  # the service also creates the customer record that represents the store
             adopt(obj, store_create(tenant=obj.tenant, name=obj.name, is_active=obj.is_active))
 
@@ -88,6 +123,7 @@ class StoreAdmin(TenantScopedAdmin):
 @admin.register(StoreMembership)
 class StoreMembershipAdmin(TenantScopedAdmin):
     tenant_path = "store__tenant"
+    store_path = "store"
     list_display = ("user", "store", "is_active", "created_at")
     list_filter = ("store", "is_active")
     list_select_related = ("user", "store")
@@ -99,21 +135,62 @@ class StoreMembershipAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
-            return
-        adopt(
-            obj,
-            keep_inactive(store_membership_grant(user=obj.user, store=obj.store), obj.is_active),
+            adopt(obj, store_membership_change(form))
+        else:
+            adopt(
+                obj, store_membership_join(user=obj.user, store=obj.store, is_active=obj.is_active)
+            )
+
+    def delete_model(self, request, obj):
+        store_membership_remove(membership=obj)
+
+
+# --- customer store links ------------------------------------------------------------------------
+
+
+def _price_list_refused(exc: errors.NotFound) -> errors.DomainError:
+    """The services' 404 for a price list, said for the form's field."""
+    if exc.code == "price_list_not_found":
+        return errors.ValidationError(
+            PRICE_LIST_UNUSABLE, fields={"price_list": [PRICE_LIST_UNUSABLE]}, code=exc.code
         )
+    return exc
 
 
-def _save_links(formset) -> None:
-    # A changed row is the price list (or store) of an existing link; the form checked it.
+def link_add(*, customer, store, price_list) -> CustomerStore:
+    try:
+        return customer_store_link_add(customer=customer, store=store, price_list=price_list)
+    except errors.NotFound as exc:
+        raise _price_list_refused(exc) from exc
+
+
+def link_change(form) -> CustomerStore:
+    """A changed link row: only its price list may change (through the store dialect's
+    service: its rules, its updatedAt)."""
+    if "store" in form.changed_data or "customer" in form.changed_data:
+        raise errors.ValidationError(
+            "A store link keeps its customer and store: remove it and add another instead."
+        )
+    try:
+        return customer_store_price_list_change(
+            link=form.instance, price_list=form.cleaned_data.get("price_list")
+        )
+    except errors.NotFound as exc:
+        raise _price_list_refused(exc) from exc
+
+
+def link_remove(*, link, user) -> None:
+    store_customers_remove(store=link.store, customer_ids=[link.customer.uuid], user=user)
+
+
+def _save_links(request, formset) -> None:
     save_formset_via(
         formset,
-        create=lambda row: customer_store_link(
+        create=lambda row: link_add(
             customer=formset.instance, store=row.instance.store, price_list=row.instance.price_list
         ),
+        update=link_change,
+        delete=lambda row: link_remove(link=row.instance, user=request.user),
     )
 
 
@@ -121,6 +198,7 @@ class CustomerStoreInline(TenantScopedInlineMixin, admin.TabularInline):
     model = CustomerStore
     fk_name = "customer"
     tenant_path = "store__tenant"
+    store_path = "store"
     extra = 0
     fields = ("store", "price_list", "created_at")
     readonly_fields = ("created_at",)
@@ -131,12 +209,13 @@ class CustomerStoreInline(TenantScopedInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("store", "price_list")
 
     def save_formset(self, request, form, formset, change):
-        _save_links(formset)
+        _save_links(request, formset)
 
 
 @admin.register(CustomerStore)
 class CustomerStoreAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
     tenant_path = "store__tenant"
+    store_path = "store"
     list_display = ("customer", "store", "price_list", "created_at")
     list_filter = ("store", "price_list")
     list_select_related = ("customer", "store", "price_list")
@@ -150,14 +229,12 @@ class CustomerStoreAdmin(TenantScopedAdmin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            adopt(obj, link_change(form))
         else:
-            adopt(
-                obj,
-                customer_store_link(
-                    customer=obj.customer, store=obj.store, price_list=obj.price_list
-                ),
-            )
+            adopt(obj, link_add(customer=obj.customer, store=obj.store, price_list=obj.price_list))
+
+    def delete_model(self, request, obj):
+        link_remove(link=obj, user=request.user)
 
 
 # --- Extensions of the customer admin ------------------------------------------------------------
@@ -169,9 +246,15 @@ def stores_column(customer):
     return ", ".join(link.store.name for link in links) or "-"
 
 
+def visible_links(request):
+    """The store links the user may see (an agent's or viewer's: those of its stores)."""
+    return scope_rows(CustomerStore.objects.all(), request, "store__tenant", "store")
+
+
 def stores_panel(request, customer) -> dict:
     links = list(
-        CustomerStore.objects.filter(customer=customer)
+        visible_links(request)
+        .filter(customer=customer)
         .select_related("store", "price_list")
         .order_by("store__name")
     )
@@ -184,7 +267,9 @@ customer_admin_extend(
     columns=[stores_column],
     list_filter=["store_links__store"],
     prefetch=[
-        Prefetch("store_links", queryset=CustomerStore.objects.select_related("store")),
+        lambda request: Prefetch(
+            "store_links", queryset=visible_links(request).select_related("store")
+        ),
     ],
     panels=[
         Panel(

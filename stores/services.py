@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from customers.models import Customer, Source
 from customers.services import customer_create, customer_update
-from pricelists.selectors import price_list_verify
+from pricelists.selectors import price_list_usable, price_list_verify
 from stores.models import CustomerStore, Store, StoreMembership
 from stores.selectors import customer_link_get
+from tenants import errors
 from tenants.history import author_fields
 
 
@@ -30,11 +31,12 @@ def store_membership_grant(*, user, store: Store) -> StoreMembership:
 
 @transaction.atomic
 def customer_store_link(*, customer, store: Store, price_list=None) -> CustomerStore:
-    """Link a customer to a store (idempotent); the price list must be the store's tenant's."""
+    """Link a customer to a store (idempotent); the price list must be usable (active, the
+    store's tenant's: ``price_list_usable``)."""
     if customer.tenant_id != store.tenant_id:
         raise ValueError("The customer and the store belong to different tenants.")
-    if price_list is not None and price_list.tenant_id != store.tenant_id:
-        raise ValueError("The price list belongs to another tenant.")
+    if price_list is not None:
+        price_list_usable(tenant_id=store.tenant_id, price_list=price_list)
     link, created = CustomerStore.objects.get_or_create(
         customer=customer,
         store=store,
@@ -169,3 +171,73 @@ def store_customers_remove(*, store: Store, customer_ids, user=None, api_key=Non
     _history_record_deletions(model=CustomerStore, pks=pks, user=user, reason=reason)
     # A filtered DELETE without fetching rows or cascading (nothing references a link).
     return CustomerStore.objects.filter(pk__in=pks)._raw_delete(router.db_for_write(CustomerStore))
+
+
+# --- back-office writes (stores/admin.py) --------------------------------------------------------
+
+UNSET = object()
+
+
+@transaction.atomic
+def store_update(*, store: Store, name=UNSET, is_active=UNSET) -> Store:
+    """Rename a store or switch it off or on (only what changes is written)."""
+    locked = Store.objects.select_for_update().get(pk=store.pk)
+    changed = [
+        field
+        for field, value in (("name", name), ("is_active", is_active))
+        if value is not UNSET and getattr(locked, field) != value
+    ]
+    if "name" in changed:
+        if not (name or "").strip():
+            raise errors.ValidationError(
+                "name: This field may not be blank.",
+                fields={"name": ["This field may not be blank."]},
+            )
+        locked.name = name
+    if "is_active" in changed:
+        locked.is_active = is_active
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def store_membership_update(*, membership: StoreMembership, is_active: bool) -> StoreMembership:
+    """Switch a user's relation with a store off or on."""
+    locked = StoreMembership.objects.select_for_update().get(pk=membership.pk)
+    if locked.is_active != is_active:
+        locked.is_active = is_active
+        locked.save(update_fields=["is_active", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def store_membership_remove(*, membership: StoreMembership) -> None:
+    StoreMembership.objects.filter(pk=membership.pk).delete()
+
+
+@transaction.atomic
+def customer_store_link_add(*, customer, store: Store, price_list=None) -> CustomerStore:
+    """Link an existing customer to a store with an optional price list (the rules of
+    ``customer_store_link``); a new link is a change of the customer (its updatedAt)."""
+    if CustomerStore.objects.filter(customer=customer, store=store).exists():
+        raise errors.ValidationError(
+            "This customer is already linked to this store.",
+            fields={"store": ["This customer is already linked to this store."]},
+            code="already_linked",
+        )
+    link = customer_store_link(customer=customer, store=store, price_list=price_list)
+    _touch_customer(customer)
+    return link
+
+
+@transaction.atomic
+def customer_store_price_list_change(*, link: CustomerStore, price_list) -> CustomerStore:
+    """Set (or clear, with ``None``) a link's price list: the store dialect's
+    ``PUT``/``DELETE /customers/:id/price-list``, with their rules and their updatedAt."""
+    customer_id = Customer.objects.filter(pk=link.customer_id).values_list("uuid", flat=True)[0]
+    if price_list is None:
+        return store_customer_price_list_remove(store=link.store, customer_id=customer_id)
+    return store_customer_price_list_set(
+        store=link.store, customer_id=customer_id, price_list_id=price_list.pk
+    )

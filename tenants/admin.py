@@ -5,15 +5,19 @@ with the memberships inline added (memberships are created by ``customers.servic
 which also creates the member's customer, and tenants must not import customers).
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
 from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInlineMixin, adopt
 from tenants.models import ApiKey, Tenant
-from tenants.phones import region_is_known
-from tenants.services import api_key_issue, api_key_revoke, tenant_create
+from tenants.services import (
+    api_key_issue,
+    api_key_revoke,
+    api_key_update,
+    tenant_create,
+    tenant_update,
+)
 
 
 class ApiKeyInline(TenantScopedInlineMixin, admin.TabularInline):
@@ -30,13 +34,8 @@ class ApiKeyInline(TenantScopedInlineMixin, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-
-class TenantForm(forms.ModelForm):
-    def clean_default_region(self):
-        region = (self.cleaned_data.get("default_region") or "").upper()
-        if not region_is_known(region):
-            raise forms.ValidationError("Not a region phonenumbers knows (e.g. US, NL).")
-        return region
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tenant)
@@ -55,7 +54,6 @@ class TenantAdmin(TenantScopedAdmin):
         "updated_at",
     )
     inlines = [ApiKeyInline]
-    form = TenantForm
 
     @admin.display(description="API keys")
     def issue_key_link(self, obj):
@@ -74,11 +72,12 @@ class TenantAdmin(TenantScopedAdmin):
         return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return False  # switch a tenant off instead: its members lose their access with it
 
     def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in form.changed_data}
         if change:
-            obj.save()
+            adopt(obj, tenant_update(tenant=obj, **values))
         else:
             adopt(
                 obj,
@@ -116,7 +115,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            api_key_update(api_key=obj, name=form.cleaned_data["name"])
             return
         key, secret = api_key_issue(tenant=obj.tenant, name=obj.name, role=obj.role)
         adopt(obj, key)

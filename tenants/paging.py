@@ -81,12 +81,18 @@ def _order_columns(connection, order):
     return names, by
 
 
-def page_keys(queryset: QuerySet, *, key: str, offset: int, limit: int) -> tuple[list, int]:
+def page_keys(
+    queryset: QuerySet, *, key: str, offset: int, limit: int, cap: int | None = None
+) -> tuple[list, int]:
     """``(keys of rows offset … offset + limit - 1, total)`` of the ordered ``queryset``.
 
     ``key`` names a field that identifies a row of the queryset (its primary key, or a
     column unique within the list). Ties in the ordering must already be broken by the
     queryset's ordering (its last field should be unique), as for any stable page.
+
+    ``cap``: stop after ``cap + 1`` matches (a total above ``cap`` then says only that there
+    are more, and its keys are not the page's): a broad filter costs no more than ``cap``
+    rows, where an exact total costs every match.
     """
     if queryset.query.is_sliced:
         raise ValueError("page_keys takes an unsliced queryset")
@@ -101,8 +107,14 @@ def page_keys(queryset: QuerySet, *, key: str, offset: int, limit: int) -> tuple
     qn = connection.ops.quote_name
     hint = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     columns = ", ".join(qn(c) for c in (KEY, *names))
+    matches = f"WITH page_matches AS {hint}({sql}),"
+    if cap is not None:
+        matches = (
+            f"WITH page_found AS {hint}({sql}),"
+            f" page_matches AS (SELECT * FROM page_found LIMIT {int(cap) + 1}),"
+        )
     statement = (
-        f"WITH page_matches AS {hint}({sql}),"
+        f"{matches}"
         " page_total AS (SELECT COUNT(*) AS n FROM page_matches)"
         f" SELECT page_total.n, page_rows.{qn(KEY)} FROM page_total LEFT JOIN"
         f" (SELECT {columns} FROM page_matches ORDER BY {by.format('page_matches')}"

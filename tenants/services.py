@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
-from tenants import errors
+from tenants import errors, roles
 from tenants.models import ApiKey, Membership, Role, Tenant, hash_secret
 from tenants.phones import region_is_known
 
@@ -22,6 +25,25 @@ def _check_region(region: str) -> str:
             f"default_region: {message}", fields={"default_region": [message]}
         )
     return region
+
+
+UNSET = object()
+
+
+def _validation_error(exc: DjangoValidationError) -> errors.ValidationError:
+    fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    name, messages = next(iter(fields.items()), ("", ["Invalid input."]))
+    return errors.ValidationError(f"{name}: {messages[0]}", fields=fields)
+
+
+def _changed(instance, values: dict) -> list[str]:
+    """Set the ``values`` that differ on ``instance``; the names of those fields."""
+    changed = []
+    for name, value in values.items():
+        if value is not UNSET and getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
 
 
 @transaction.atomic
@@ -39,6 +61,32 @@ def tenant_create(
 
 
 @transaction.atomic
+def tenant_update(
+    *, tenant: Tenant, slug=UNSET, name=UNSET, is_active=UNSET, default_region=UNSET
+) -> Tenant:
+    """Change only the given fields. Switching a tenant off or on moves its members' back-office
+    access with it (``user_roles_sync``)."""
+    if default_region is not UNSET:
+        default_region = _check_region(default_region)
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    changed = _changed(
+        locked,
+        {"slug": slug, "name": name, "is_active": is_active, "default_region": default_region},
+    )
+    if not changed:
+        return locked
+    try:
+        locked.full_clean(exclude=[f.name for f in Tenant._meta.fields if f.name not in changed])
+    except DjangoValidationError as exc:
+        raise _validation_error(exc) from exc
+    locked.save(update_fields=[*changed, "updated_at"])
+    if "is_active" in changed:
+        for user in get_user_model().objects.filter(memberships__tenant=locked).distinct():
+            user_roles_sync(user=user)
+    return locked
+
+
+@transaction.atomic
 def membership_grant(*, user, tenant: Tenant, role: str = Role.AGENT) -> Membership:
     """Give ``user`` ``role`` in ``tenant`` (creating or updating the membership)."""
     if role not in Role.values:
@@ -46,7 +94,88 @@ def membership_grant(*, user, tenant: Tenant, role: str = Role.AGENT) -> Members
     membership, _ = Membership.objects.update_or_create(
         user=user, tenant=tenant, defaults={"role": role, "is_active": True}
     )
+    user_roles_sync(user=user)
     return membership
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role=UNSET, is_active=UNSET) -> Membership:
+    """Change a membership's role or switch it off or on (the user's access follows)."""
+    if role is not UNSET and role not in Role.values:
+        raise errors.ValidationError(f"Unknown role {role!r}.", fields={"role": ["Invalid."]})
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    changed = _changed(locked, {"role": role, "is_active": is_active})
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+        user_roles_sync(user=locked.user)
+    return locked
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Remove a membership (the user's access follows)."""
+    user = membership.user
+    Membership.objects.filter(pk=membership.pk).delete()
+    user_roles_sync(user=user)
+
+
+@transaction.atomic
+def user_roles_sync(*, user) -> None:
+    """Derive the user's back-office access from its memberships (tenants/roles.py): staff
+    when it has an active membership of an active tenant, and in exactly the permission
+    groups of those memberships' roles (other groups are left alone). A superuser's staff
+    flag is its own. The groups are made, and their permissions corrected, on the way."""
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    roles = set(
+        Membership.objects.filter(user=user, is_active=True, tenant__is_active=True).values_list(
+            "role", flat=True
+        )
+    )
+    if not user.is_superuser and user.is_staff != bool(roles):
+        user.is_staff = bool(roles)
+        user.save(update_fields=["is_staff"])
+    current = {group.name: group for group in user.groups.filter(name__in=Role.values)}
+    stale = [group for name, group in current.items() if name not in roles]
+    if stale:
+        user.groups.remove(*stale)
+    missing = [role_group(role=role) for role in sorted(roles) if role not in current]
+    if missing:
+        user.groups.add(*missing)
+
+
+def role_group(*, role: str) -> Group:
+    """The permission group of ``role``, made or corrected to hold exactly the role's
+    permissions (idempotent: ``set`` writes only the difference)."""
+    group, _ = Group.objects.get_or_create(name=role)
+    group.permissions.set(roles.group_permissions(role))
+    return group
+
+
+@transaction.atomic
+def user_ensure(
+    *, username: str, password: str | None = None, email=UNSET, first_name=UNSET, last_name=UNSET
+):
+    """The user ``username``, created when missing, with the given details (only what
+    differs is written). Back-office access is not set here: it follows the memberships."""
+    User = get_user_model()
+    user = User.objects.select_for_update().filter(username=username).first()
+    if user is None:
+        user = User(username=username)
+        _changed(user, {"email": email, "first_name": first_name, "last_name": last_name})
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save()
+        return user
+    changed = _changed(user, {"email": email, "first_name": first_name, "last_name": last_name})
+    if password is not None and not user.check_password(password):
+        user.set_password(password)
+        changed.append("password")
+    if changed:
+        user.save(update_fields=changed)
+    return user
 
 
 @transaction.atomic
@@ -63,6 +192,20 @@ def api_key_issue(*, tenant: Tenant, name: str, role: str = "agent") -> tuple[Ap
         secret_hash=hash_secret(secret),
     )
     return key, secret
+
+
+@transaction.atomic
+def api_key_update(*, api_key: ApiKey, name=UNSET) -> ApiKey:
+    """Rename a key (its tenant, role and secret never change)."""
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    changed = _changed(locked, {"name": name})
+    if changed:
+        try:
+            locked.full_clean(exclude=["tenant", "secret_hash"], validate_constraints=False)
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from exc
+        locked.save(update_fields=changed)
+    return locked
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
 from django.test import Client
-
-from stores.management.commands.demo import staff_group
 
 
 def make_staff(user):
-    """``user`` (an admin member of its tenant) as tenant staff: is_staff, in "Tenant staff"."""
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    group = Group.objects.filter(name="Tenant staff").first() or staff_group()
-    user.groups.add(group)
+    """``user``, a member of its tenant, as the back-office sees it: the membership
+    services made it staff, in its role's group (tenants/roles.py); nothing is set here."""
+    user.refresh_from_db()
+    assert user.is_staff, f"{user} has no active membership"
     return user
 
 

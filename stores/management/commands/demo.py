@@ -8,11 +8,8 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from customers.models import Source
@@ -31,7 +28,13 @@ from pricelists.services import price_list_create, price_list_item_set, product_
 from stores.models import Store
 from stores.services import customer_store_link, store_create, store_membership_grant
 from tenants.models import ApiKey, Role, Tenant
-from tenants.services import api_key_issue, tenant_create, user_token_issue
+from tenants.services import (
+    api_key_issue,
+    api_key_revoke,
+    tenant_create,
+    user_ensure,
+    user_token_issue,
+)
 
 DEMO_PASSWORD = "hub-demo-2026"
 TENANTS = [("acme", "Acme Retail"), ("globex", "Globex Wholesale")]
@@ -41,14 +44,6 @@ PRODUCTS = [
     ("GADGET-2", "Pocket Gadget", Decimal("49.00")),
     ("CABLE-3", "USB-C Cable", Decimal("7.95")),
 ]
-STAFF_APPS = ["customers", "stores", "pricelists", "b2b", "tenants"]  # admin scopes to tenants
-
-
-def staff_group() -> Group:
-    """Tenant admins' back-office permissions (scoped to their tenants by the admin)."""
-    group, _ = Group.objects.get_or_create(name="Tenant staff")
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
-    return group
 
 
 class Command(BaseCommand):
@@ -77,7 +72,6 @@ class Command(BaseCommand):
             name=name,
             default_region="NL",  # the demo's phones are Dutch
         )
-        group = staff_group()
         for ct in CLIENT_TYPES:
             client_type_create(tenant=tenant, name=ct)
 
@@ -112,18 +106,17 @@ class Command(BaseCommand):
             [price_lists["Wholesale"]],
         ]
 
-        User = get_user_model()
         users = []
         for role in (Role.ADMIN, Role.AGENT, Role.VIEWER):
             username = f"{slug}-{role}"
-            user = User.objects.filter(username=username).first() or User(username=username)
-            user.email = f"{username}@example.com"
-            user.first_name, user.last_name = role.label, name
-            user.is_staff = role == Role.ADMIN
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            if role == Role.ADMIN:
-                user.groups.add(group)
+            user = user_ensure(
+                username=username,
+                password=DEMO_PASSWORD,
+                email=f"{username}@example.com",
+                first_name=role.label,
+                last_name=name,
+            )
+            # the membership makes the user staff, in its role's group (tenants/roles.py)
             member_join(tenant=tenant, user=user, role=role)
             reach = stores if role == Role.ADMIN else stores[:1]
             if role != Role.ADMIN:
@@ -139,9 +132,8 @@ class Command(BaseCommand):
             )
 
         self.customers(tenant, stores, price_lists)
-        ApiKey.objects.filter(tenant=tenant, name="demo", revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        for old_key in ApiKey.objects.filter(tenant=tenant, name="demo", revoked_at__isnull=True):
+            api_key_revoke(api_key=old_key)
         _, api_key = api_key_issue(tenant=tenant, name="demo", role="agent")
         world = {
             "id": str(tenant.id),
