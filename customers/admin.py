@@ -55,6 +55,8 @@ from tenants.admin_history import ReadableHistoryAdmin
 from tenants.admin_scoping import (
     TenantScopedAdmin,
     TenantScopedInlineMixin,
+    admin_roles,
+    admin_store_ids,
     admin_tenant_ids,
     adopt,
     grouped_count,
@@ -64,7 +66,7 @@ from tenants.admin_scoping import (
 )
 from tenants.api.hub import decode_cursor, encode_cursor
 from tenants.ids import parse_uuid
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Role, Tenant
 from tenants.services import membership_remove, membership_update
 
 # --- Memberships (and the Tenant admin with them inline) -------------------------------------
@@ -618,7 +620,14 @@ def history_section(request, customer) -> dict:
             after = Position.from_values(decode_cursor(request.GET["history"]))
         except (errors.ValidationError, ValueError):
             after = None  # a mangled link: the newest page
-    page = customer_timeline(customer=customer, limit=HISTORY_PAGE, after=after)
+    roles = admin_roles(request)
+    whole = roles is None or roles.get(customer.tenant_id) == Role.ADMIN
+    page = customer_timeline(
+        customer=customer,
+        limit=HISTORY_PAGE,
+        after=after,
+        store_ids=None if whole else admin_store_ids(request),
+    )
     return {
         "entries": page.entries,
         "next": encode_cursor(page.next.as_values()) if page.next is not None else None,

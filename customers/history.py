@@ -50,6 +50,8 @@ class TimelineSource:
     foreign keys are labelled by ``labels(field_name)``).
     ``object_id(record)``: its public id, or None.
     ``exclude``: fields that are not shown as changes (the link to the customer itself).
+    ``store_field``: for rows that belong to a store, the historical model's field holding the
+    store's id: a caller who reaches only some stores sees only theirs (``store_ids``).
     """
 
     key: str
@@ -58,6 +60,7 @@ class TimelineSource:
     title: Callable[[Any, Callable[[str], str | None]], str]
     object_id: Callable[[Any], str | None] = lambda record: None
     exclude: frozenset[str] = frozenset()
+    store_field: str | None = None
 
     @property
     def history_model(self):
@@ -142,7 +145,7 @@ def _after(position: Position | None, key: str) -> Q:
     )
 
 
-def _candidates(source: TimelineSource, customer_pk, position, limit: int) -> list:
+def _candidates(source: TimelineSource, customer_pk, position, limit: int, store_ids=None) -> list:
     history = source.history_model
     pk_name = source.model._meta.pk.attname
     previous = (
@@ -155,10 +158,17 @@ def _candidates(source: TimelineSource, customer_pk, position, limit: int) -> li
     return list(
         history.objects.filter(**{source.customer_field: customer_pk})
         .filter(_after(position, source.key))
+        .filter(_in_stores(source, store_ids))
         .select_related("history_user")
         .annotate(previous_history_id=Subquery(previous))
         .order_by("-history_date", "-history_id")[:limit]
     )
+
+
+def _in_stores(source: TimelineSource, store_ids) -> Q:
+    if store_ids is None or source.store_field is None:
+        return Q()
+    return Q(**{f"{source.store_field}__in": store_ids})
 
 
 #: at most this many rows of one source are read for one round of a page
@@ -166,9 +176,16 @@ MAX_FETCH = 1000
 
 
 def customer_timeline(
-    *, customer: Customer, limit: int = 20, after: Position | None = None, rounds: int = 3
+    *,
+    customer: Customer,
+    limit: int = 20,
+    after: Position | None = None,
+    rounds: int = 3,
+    store_ids: frozenset | None = None,
 ) -> TimelinePage:
     """Up to ``limit`` entries of the customer's timeline after ``after`` (newest first).
+    ``store_ids``: the stores the reader reaches (None: every store), as the store dialect
+    and the admin scope store links for agents and viewers.
 
     Saves that changed nothing are skipped: twice the rows a page needs are read, and when
     they held too many such saves, four times as many again, for at most ``rounds`` rounds. A page then
@@ -181,7 +198,7 @@ def customer_timeline(
         fetch = min((limit - len(entries) + 1) * 2 * 4**round_, MAX_FETCH)
         candidates = []
         for source in sources:
-            for record in _candidates(source, customer.pk, position, fetch + 1):
+            for record in _candidates(source, customer.pk, position, fetch + 1, store_ids):
                 candidates.append((record.history_date, source.key, record.history_id, record))
         candidates.sort(key=lambda c: c[:3], reverse=True)
         batch = candidates[:fetch]

@@ -11,4 +11,5 @@ STORE_LINKS = TimelineSource(
     title=lambda record, label: f"Link to store '{label('store')}'",
     object_id=lambda record: str(record.id),
     exclude=frozenset({"customer"}),
+    store_field="store_id",
 )

@@ -5,6 +5,7 @@ with the memberships inline added (memberships are created by ``customers.servic
 which also creates the member's customer, and tenants must not import customers).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -38,6 +39,12 @@ class ApiKeyInline(TenantScopedInlineMixin, admin.TabularInline):
         return False
 
 
+class TenantForm(forms.ModelForm):
+    def clean_default_region(self):
+        # capitals, as stored; whether phonenumbers knows the region is the service's rule
+        return (self.cleaned_data.get("default_region") or "").strip().upper()
+
+
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
     tenant_path = "pk"
@@ -54,6 +61,7 @@ class TenantAdmin(TenantScopedAdmin):
         "updated_at",
     )
     inlines = [ApiKeyInline]
+    form = TenantForm
 
     @admin.display(description="API keys")
     def issue_key_link(self, obj):

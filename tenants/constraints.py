@@ -21,6 +21,10 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
         "slug",
         "Use lowercase letters, digits and hyphens (not at either end).",
     ),
+    "tenant_default_region_format": (
+        "default_region",
+        "Use a two-letter region code in capitals, such as US or NL, or nothing.",
+    ),
     "membership_unique_user_tenant": ("user", "This user is already a member of this tenant."),
     "membership_role_valid": ("role", "The role must be admin, agent or viewer."),
     "apikey_role_valid": ("role", "An API key is an agent or a viewer."),

@@ -33,6 +33,20 @@ def stores_reachable(*, memberships=(), user=None, api_key=None) -> list:
     )
 
 
+def store_ids_reached(*, access) -> frozenset | None:
+    """The stores a caller reaches in its tenant, for store-owned rows read outside the store
+    dialect (a store link on a customer's timeline): ``None`` means every store (an API key,
+    a tenant admin), else the stores of the user's active store relations."""
+    if access.api_key is not None or access.role == Role.ADMIN:
+        return None
+    StoreMembership = apps.get_model("stores", "StoreMembership")
+    return frozenset(
+        StoreMembership.objects.filter(
+            user=access.user, is_active=True, store__is_active=True, store__tenant=access.tenant
+        ).values_list("store_id", flat=True)
+    )
+
+
 def member_user_get(*, tenant, user_id):
     """The active user with id ``user_id`` (an int, or a string of digits) who is an active
     member of ``tenant``; ``None`` for anything else (never raises)."""

@@ -161,3 +161,25 @@ def test_the_document_describes_the_hub_dialect():
     assert "error" in document["components"]["schemas"]["HubError"]["properties"]
     auth = document["components"]["schemas"]["AuthError"]
     assert set(auth["required"]) == {"message", "code", "requestId"}
+
+
+def test_store_links_on_the_history_follow_the_callers_stores(world):
+    """An agent or viewer reaches a store only through its store relation (DESIGN §3): the
+    links of other stores are not on its timeline; an admin and an API key see them all."""
+    from stores.services import customer_store_link
+
+    customer = customer_create(tenant=world.tenant, name="Linked")
+    customer_store_link(customer=customer, store=world.store)
+    customer_store_link(customer=customer, store=world.store2)
+
+    def links(client) -> set[str]:
+        response = client.get(history_url(customer))
+        assert response.status_code == 200
+        return {e["summary"] for e in response.json()["data"] if e["object"]["type"] == "store_link"}
+
+    mine = f"Link to store '{world.store.name}' created"
+    theirs = f"Link to store '{world.store2.name}' created"
+    assert links(bearer_client(world.agent)) == {mine}
+    assert links(bearer_client(world.viewer)) == {mine}
+    assert links(bearer_client(world.admin)) == {mine, theirs}
+    assert links(api_key_client(world.viewer_key)) == {mine, theirs}

@@ -18,6 +18,7 @@ from tenants.api.hub import (
     encode_cursor,
     invalid_cursor,
 )
+from tenants.selectors import store_ids_reached
 
 TAGS = ["hub: customers"]
 CUSTOMER_ID = OpenApiParameter(
@@ -49,7 +50,8 @@ class CustomerHistoryView(HubView):
             "change each field's old and new value as a person reads them (labels, not ids). "
             "A save that changed nothing is not an entry, so a page may hold fewer than "
             "`limit` entries and still have a `next_cursor`. Viewers may read it. Another "
-            "tenant's customer is a 404."
+            "tenant's customer is a 404. A user whose role is not admin sees the store links of "
+            "the stores it has an active relation with only, as in the store dialect."
         ),
         parameters=[CUSTOMER_ID, TENANT_HEADER, CursorQuerySerializer],
         responses={200: HistoryEnvelope},
@@ -59,7 +61,12 @@ class CustomerHistoryView(HubView):
         query = self.query(CursorQuerySerializer)
         after = position_from(query.get("cursor"))
         customer = customer_get(tenant=access.tenant, customer_id=customer_id)
-        page = customer_timeline(customer=customer, limit=query["limit"], after=after)
+        page = customer_timeline(
+            customer=customer,
+            limit=query["limit"],
+            after=after,
+            store_ids=store_ids_reached(access=access),
+        )
         next_cursor = encode_cursor(page.next.as_values()) if page.next is not None else None
         return Response(
             {
