@@ -175,7 +175,9 @@ def test_store_links_on_the_history_follow_the_callers_stores(world):
     def links(client) -> set[str]:
         response = client.get(history_url(customer))
         assert response.status_code == 200
-        return {e["summary"] for e in response.json()["data"] if e["object"]["type"] == "store_link"}
+        return {
+            e["summary"] for e in response.json()["data"] if e["object"]["type"] == "store_link"
+        }
 
     mine = f"Link to store '{world.store.name}' created"
     theirs = f"Link to store '{world.store2.name}' created"
