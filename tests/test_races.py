@@ -1,4 +1,5 @@
-"""Races on PostgreSQL: real threads released together by a barrier (issue 8, guarantee 3).
+"""Races on both databases: real threads released together by a barrier (issue 8, guarantee
+3).
 
 Every request of every race gets a documented answer (the clients validate each response
 against the OpenAPI document) and never a 500; the database ends in the one state the
@@ -74,7 +75,7 @@ def _require(path: str, method: str):
         pytest.skip(f"{method} {path} does not exist yet")
 
 
-def test_find_or_create_by_discord_id(postgres_only, world):
+def test_find_or_create_by_discord_id(world):
     _require("/api/data/customer", "POST")
     n = THREADS["find_or_create_by_discord_id"]
     token = user_token_issue(user=world.agent)[1]
@@ -90,7 +91,7 @@ def test_find_or_create_by_discord_id(postgres_only, world):
     assert len({json_of(r)["id"] for r in results}) == 1
 
 
-def test_duplicate_peppered_email(postgres_only, world):
+def test_duplicate_peppered_email(world):
     path = f"/v1/{world.tenant.slug}/peppered/customer"
     _require(path, "POST")
     n = THREADS["duplicate_peppered_email"]
@@ -108,7 +109,7 @@ def test_duplicate_peppered_email(postgres_only, world):
     assert Customer.objects.filter(email__iexact="race@example.com").count() == 1
 
 
-def test_primary_contacts(postgres_only, world):
+def test_primary_contacts(world):
     customer = CustomerFactory(tenant=world.tenant)
     AccountFactory(customer=customer)
     path = f"/api/customers/{customer.uuid}/contacts"
@@ -131,7 +132,7 @@ def test_primary_contacts(postgres_only, world):
     assert Contact.objects.filter(customer=customer).count() == statuses[201]
 
 
-def test_order_numbers(postgres_only, world):
+def test_order_numbers(world):
     _require("/api/orders", "POST")
     customer = CustomerFactory(tenant=world.tenant)
     AccountFactory(customer=customer)
@@ -153,7 +154,7 @@ def test_order_numbers(postgres_only, world):
     assert SalesOrder.objects.filter(tenant=world.tenant).count() == n
 
 
-def test_bulk_removal_racing_creation(postgres_only, world):
+def test_bulk_removal_racing_creation(world):
     _require("/customers/bulk", "DELETE")
     _require("/customers", "POST")
     linked = [CustomerStoreFactory(store=world.store).customer for _ in range(30)]
@@ -185,7 +186,7 @@ def test_bulk_removal_racing_creation(postgres_only, world):
     assert Customer.objects.filter(pk__in=[c.pk for c in linked]).count() == len(linked)
 
 
-def test_concurrent_requests_with_one_idempotency_key(postgres_only, world):
+def test_concurrent_requests_with_one_idempotency_key(world):
     _require("/api/data/customer", "POST")
     n = THREADS["idempotency_key"]
     token = user_token_issue(user=world.agent)[1]
