@@ -177,9 +177,10 @@ class CustomerDetailView(PepperedView):
         customer = selectors.customer_get_by_pk(tenant=access.tenant, pk=customerId)
         serializer = CustomerUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields, address = serializer.service_fields(customer)
+        # the changes are decided on the record as it is under the service's lock (the name
+        # follows the names: another request may be changing them)
         customer = services.customer_update_with_default_address(
-            customer=customer, address=address, **fields
+            customer=customer, changes=serializer.service_fields
         )
         return Response(_resource(customer))
 
