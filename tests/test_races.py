@@ -229,9 +229,9 @@ def test_concurrent_requests_with_one_idempotency_key(world):
     assert IdempotencyRecord.objects.get(key="same-key").state == "completed"
 
 
-# --- lost updates (issue 17): two writers of one record, round after round -----------------
+# --- lost updates (issue 17): writers of one record, round after round ----------------------
 
-#: rounds per lost-update race, two writers each (docs/reliability.md reports them)
+#: rounds per lost-update race of two or three writers (docs/reliability.md reports them)
 ROUNDS = 25
 
 
