@@ -35,7 +35,8 @@ from customers.models import Customer
 from customers.services import address_set, customer_create, customer_lock, customer_update
 from pricelists.selectors import price_for, product_get
 from tenants import errors
-from tenants.db import service_atomic, violates
+from tenants.db import violates
+from tenants.transactions import service_atomic
 
 UNSET = object()
 
@@ -151,9 +152,9 @@ def account_create(
         customer=customer, account=account, attr="shipping_address", value=shipping_address
     )
     _save_with_customers_time(account, customer)
+    customer.account = account
     for contact in contacts:
         contact_create(customer=customer, **contact)
-    customer.account = account
     return customer
 
 

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from customers.models import Address, ClientType, Customer, Source
 from tenants import errors
-from tenants.db import row_lock_held, row_lock_taken, service_atomic, violates
+from tenants.db import violates
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Role
 from tenants.services import membership_grant
+from tenants.transactions import row_lock_held, row_lock_taken, service_atomic
 
 CUSTOMER_FIELDS = frozenset(
     {
@@ -79,7 +80,7 @@ def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
 
 
 #: the customers' services: one transaction, and an IntegrityError (also at COMMIT) is a domain
-#: error (tenants/db.py)
+#: error (tenants/transactions.py)
 _atomic = service_atomic(_translate_integrity)
 
 
@@ -150,8 +151,8 @@ def customer_create(*, tenant, **fields) -> Customer:
 @_atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
     """Change only the given fields (of the record as it is under the lock)."""
-    _check_fields(fields, CUSTOMER_FIELDS)
     customer_lock(customer)
+    _check_fields(fields, CUSTOMER_FIELDS)
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip()
         if fields["email"].lower() != customer.email.lower():
@@ -266,8 +267,8 @@ def _touch(customer: Customer) -> None:
 
 @_atomic
 def address_add(*, customer: Customer, key: str, **fields) -> Address:
+    customer_lock(customer)  # the addresses of a customer change under its lock
     _check_fields(fields, ADDRESS_FIELDS)
-    customer_lock(customer)
     if Address.objects.filter(customer=customer, key=key).exists():
         raise errors.ValidationError(
             "An address with this addressId already exists for this customer.",
@@ -283,11 +284,12 @@ def address_add(*, customer: Customer, key: str, **fields) -> Address:
 @_atomic
 def address_set(*, customer: Customer, key: str, **fields) -> Address:
     """Create or change the customer's address ``key`` (only the given fields change)."""
+    customer_lock(customer)
     _check_fields(fields, ADDRESS_FIELDS)
-    customer_lock(customer)  # the addresses of a customer change under its lock
-    address = Address.objects.filter(customer=customer, key=key).first()
-    update_fields = None if address is None else [*fields, "updated_at"]
-    address = address or Address(customer=customer, key=key)
+    address = Address.objects.filter(customer=customer, key=key).first() or Address(
+        customer=customer, key=key
+    )
+    update_fields = None if address._state.adding else [*fields, "updated_at"]
     for name, value in fields.items():
         setattr(address, name, value)
     _save(address, exclude=("customer",), update_fields=update_fields)

@@ -11,7 +11,7 @@ from pricelists.selectors import price_list_verify
 from stores.models import CustomerStore, Store, StoreMembership
 from stores.selectors import customer_link_get
 from tenants import errors
-from tenants.db import service_atomic
+from tenants.transactions import service_atomic
 
 
 @service_atomic()

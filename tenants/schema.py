@@ -83,7 +83,7 @@ def add_common_errors(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            # a write's service may meet a concurrent change it cannot merge (tenants/db.py)
+            # a write's service may meet a concurrent change it cannot merge (tenants/transactions.py)
             for status in sorted(statuses | ({409} if method != "get" else set())):
                 key = str(status)
                 if key not in responses:

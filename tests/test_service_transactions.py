@@ -12,8 +12,8 @@ import pytest
 
 from customers import services
 from customers.models import Customer
-from tenants.db import service_atomic
 from tenants.errors import Conflict
+from tenants.transactions import service_atomic
 from tests.conftest import api_key_client, bearer_client, json_of
 from tests.factories import AddressFactory, CustomerFactory
 
