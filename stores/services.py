@@ -32,11 +32,11 @@ def store_membership_grant(*, user, store: Store) -> StoreMembership:
 @service_atomic()
 def customer_store_link(*, customer, store: Store, price_list=None) -> CustomerStore:
     """Link a customer to a store (idempotent); the price list must be the store's tenant's."""
+    customer_lock(customer)  # a customer's links change under its lock
     if customer.tenant_id != store.tenant_id:
         raise ValueError("The customer and the store belong to different tenants.")
     if price_list is not None and price_list.tenant_id != store.tenant_id:
         raise ValueError("The price list belongs to another tenant.")
-    customer_lock(customer)  # a customer's links change under its lock
     link, created = CustomerStore.objects.get_or_create(
         customer=customer,
         store=store,
