@@ -35,6 +35,7 @@ from customers.models import Address, Customer
 from customers.services import (
     address_set,
     customer_create,
+    customer_lock,
     customer_update,
     default_address_set,
 )
@@ -42,6 +43,7 @@ from pricelists.selectors import price_for, price_list_usable, product_get
 from tenants import errors
 from tenants.db import violates
 from tenants.phones import phone_normalize
+from tenants.transactions import service_atomic
 
 UNSET = object()
 
@@ -63,8 +65,9 @@ def _check_fields(fields: dict, allowed: frozenset) -> None:
         raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
 
 
-def _save(instance) -> None:
-    """Validate formats and lengths, then save (constraints are the database's last guard)."""
+def _save(instance, update_fields=None) -> None:
+    """Validate formats and lengths, then save (only ``update_fields`` when given;
+    constraints are the database's last guard)."""
     try:
         instance.full_clean(
             exclude=["customer", "billing_address", "shipping_address", "price_list"],
@@ -75,7 +78,7 @@ def _save(instance) -> None:
         fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
         name, messages = next(iter(fields.items()))
         raise errors.ValidationError(f"{name}: {messages[0]}", fields=fields) from exc
-    instance.save()
+    instance.save(update_fields=update_fields)
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -151,7 +154,7 @@ def _address_write(*, customer: Customer, account: Account, attr: str, value) ->
         default_address_set(customer=customer, key=address.key)
 
 
-@transaction.atomic
+@service_atomic()
 def account_create(
     *, tenant, billing_address=None, shipping_address=None, contacts=(), **fields
 ) -> Customer:
@@ -164,6 +167,7 @@ def account_create(
     _check_account_fields(account_fields, tenant_id=tenant.pk)
     primary_contacts_check(contacts=contacts)
     customer = customer_create(tenant=tenant, **customer_fields)
+    customer_lock(customer)  # once, for the addresses and contacts written below
     account = Account(customer=customer, **account_fields)
     if account.customer_since is None:
         account.customer_since = customer.created_at
@@ -184,7 +188,7 @@ def account_create(
     return customer
 
 
-@transaction.atomic
+@service_atomic()
 def account_update(
     *, customer: Customer, billing_address=UNSET, shipping_address=UNSET, **fields
 ) -> Customer:
@@ -194,47 +198,52 @@ def account_update(
         raise _invalid("name", "This field may not be blank.", "blank")
     account_fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
     _check_account_fields(account_fields, tenant_id=customer.tenant_id)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = customer_lock(customer)
     account = account_ensure(customer=customer)
     # saved even without customer fields: the record's updated_at moves with every change
     customer_update(customer=customer, **{k: v for k, v in fields.items() if k in CUSTOMER_FIELDS})
     for name, value in account_fields.items():
         setattr(account, name, value)
+    changed = list(account_fields)
     if account.customer_since is None:
         account.customer_since = customer.created_at
+        changed.append("customer_since")
     if billing_address is not UNSET:
         _address_write(
             customer=customer, account=account, attr="billing_address", value=billing_address
         )
+        changed.append("billing_address")
     if shipping_address is not UNSET:
         _address_write(
             customer=customer, account=account, attr="shipping_address", value=shipping_address
         )
-    _save_with_customers_time(account, customer)
+        changed.append("shipping_address")
+    _save_with_customers_time(account, customer, update_fields=changed)
     return customer
 
 
 # --- contacts -----------------------------------------------------------------------------
 
 
-def _save_with_customers_time(account: Account, customer: Customer) -> None:
-    """Save the account stamped with its customer's ``updated_at``: one change of the record
-    has one time, whichever dialect shows it (b2b shows the later of the two, the others the
-    customer's, and ``auto_now`` would give the account a later instant)."""
-    _save(account)
+def _save_with_customers_time(account: Account, customer: Customer, update_fields=None) -> None:
+    """Save the account (only ``update_fields`` when given) stamped with its customer's
+    ``updated_at``: one change of the record has one time, whichever dialect shows it (b2b
+    shows the later of the two, the others the customer's, and ``auto_now`` would give the
+    account a later instant)."""
+    _save(account, update_fields=update_fields)
     Account.objects.filter(pk=account.pk).update(updated_at=customer.updated_at)
     account.updated_at = customer.updated_at
 
 
-def _contact_save(contact: Contact) -> None:
-    """Save a contact; when it is primary, demote the customer's other primary first.
+def _contact_save(contact: Contact, update_fields=None) -> None:
+    """Save a contact (only ``update_fields`` when given); when it is primary, demote the
+    customer's other primary first.
 
-    The customer row is locked (SELECT ... FOR UPDATE) so that concurrent requests making
-    contacts primary for the same customer run one after the other; the partial unique index
+    The caller holds the customer's lock (``customer_lock``), so that concurrent requests
+    changing the customer's contacts run one after the other; the partial unique index
     ``contact_one_primary_per_customer`` is the last guard, and its violation is a 409.
     """
     if contact.is_primary:
-        Customer.objects.select_for_update().filter(pk=contact.customer_id).first()
         others = Contact.objects.filter(customer_id=contact.customer_id, is_primary=True)
         if contact.pk is not None and not contact._state.adding:
             others = others.exclude(pk=contact.pk)
@@ -243,7 +252,7 @@ def _contact_save(contact: Contact) -> None:
             other.save(update_fields=["is_primary", "updated_at"])
     try:
         with transaction.atomic():
-            _save(contact)
+            _save(contact, update_fields=update_fields)
     except IntegrityError as exc:
         if violates(exc, "contact_one_primary_per_customer", "customer_id"):
             raise errors.Conflict(
@@ -253,33 +262,42 @@ def _contact_save(contact: Contact) -> None:
         raise
 
 
-@transaction.atomic
+@service_atomic()
 def contact_create(*, customer: Customer, **fields) -> Contact:
     _check_fields(fields, CONTACT_FIELDS)
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if not (fields.get("name") or "").strip():
         raise _invalid("name", "This field is required.", "required")
+    if fields.get("is_primary"):
+        customer_lock(customer)  # the other primary is demoted (_contact_save)
     contact = Contact(customer=customer, **fields)
     _contact_save(contact)
     return contact
 
 
-@transaction.atomic
+@service_atomic()
 def contact_update(*, contact: Contact, **fields) -> Contact:
-    """Change only the given fields; ``is_primary=True`` demotes the previous primary."""
+    """Change only the given fields (of the contact as it is under the customer's lock);
+    ``is_primary=True`` demotes the previous primary."""
     _check_fields(fields, CONTACT_FIELDS)
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=contact.customer.tenant)
     if "name" in fields and not (fields["name"] or "").strip():
         raise _invalid("name", "This field may not be blank.", "blank")
+    customer = customer_lock(contact.customer)
+    try:
+        contact.refresh_from_db()
+    except Contact.DoesNotExist:
+        raise errors.NotFound("Contact not found.", code="contact_not_found") from None
+    contact.customer = customer
     for name, value in fields.items():
         setattr(contact, name, value)
-    _contact_save(contact)
+    _contact_save(contact, update_fields=[*fields, "updated_at"])
     return contact
 
 
-@transaction.atomic
+@service_atomic()
 def contact_delete(*, contact: Contact) -> None:
     contact.delete()
 
@@ -338,7 +356,7 @@ def _check_dates(*, order_date, ship_date, delivery_date) -> None:
             raise _invalid("delivery_date", "Cannot be before the ship date.")
 
 
-@transaction.atomic
+@service_atomic()
 def order_create(
     *,
     tenant,
@@ -436,7 +454,7 @@ def order_create(
     return order
 
 
-@transaction.atomic
+@service_atomic()
 def order_update(
     *, order: SalesOrder, status=UNSET, ship_date=UNSET, delivery_date=UNSET, paid_at=UNSET
 ) -> SalesOrder:
@@ -479,14 +497,14 @@ def order_update(
     _check_dates(
         order_date=order.order_date, ship_date=order.ship_date, delivery_date=order.delivery_date
     )
-    order.save()
+    order.save(update_fields=["status", "ship_date", "delivery_date", "paid_at", "updated_at"])
     return order
 
 
 # --- credit checks ------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_atomic()
 def credit_check_run(*, customer: Customer, now: datetime | None = None) -> CreditCheck:
     """Score the customer with the internal model (b2b.credit) and keep the result."""
     result = credit.assess(customer=customer, now=now or timezone.now())
@@ -505,7 +523,7 @@ def credit_check_run(*, customer: Customer, now: datetime | None = None) -> Cred
 # --- back-office writes (b2b/admin.py) -----------------------------------------------------------
 
 
-@transaction.atomic
+@service_atomic()
 def account_addresses_link(
     *, customer: Customer, billing_address=UNSET, shipping_address=UNSET
 ) -> Account:

@@ -13,6 +13,7 @@ HUB_API_RATE, HUB_LOGIN_RATE, HUB_LOGIN_USERNAME_RATE, HUB_LOGIN_LOCKOUT_*   see
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -130,7 +131,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=30000;PRAGMA foreign_keys=ON;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+    # The test database is a file (in RAM where /dev/shm exists), one per test run: in
+    # memory, SQLite shares one cache between connections and a thread that meets a lock gets
+    # "database table is locked" at once instead of waiting, so the race tests could not run.
+    _shm = Path("/dev/shm")
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_NAME")
+        or str(
+            (_shm if _shm.is_dir() else Path(tempfile.gettempdir()))
+            / f"hub-test-{os.getpid()}.sqlite3"
+        )
+    }
 
 # A read replica (config/db_router.py): safe requests' reads go there, the rest to default.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")

@@ -16,6 +16,7 @@ from tenants.ids import parse_uuid
 from tenants.models import Membership, Role
 from tenants.phones import phone_normalize
 from tenants.services import membership_grant
+from tenants.transactions import row_lock_held, row_lock_taken, service_atomic
 
 CUSTOMER_FIELDS = frozenset(
     {
@@ -80,6 +81,32 @@ def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
     return errors.Conflict("The change conflicts with existing data.")
 
 
+#: the customers' services: one transaction, and an IntegrityError (also at COMMIT) is a domain
+#: error (tenants/transactions.py)
+_atomic = service_atomic(_translate_integrity)
+
+
+def customer_lock(customer: Customer) -> Customer:
+    """Lock the customer's row until the transaction ends, and read it again into ``customer``
+    (in place: the caller's instance shows the record as it now is). Every read-modify-write
+    of a customer, of its addresses, tags, store links, account and contacts starts here, so
+    it decides on what is committed and never writes back what another writer changed.
+
+    PostgreSQL: ``FOR NO KEY UPDATE`` excludes the other writers of the record and still lets
+    rows that refer to it (addresses, orders, contacts) be inserted meanwhile. SQLite: the
+    IMMEDIATE transaction already holds the database's write lock; the fresh read is what
+    counts. Call it inside a transaction, before any other write of the record's rows.
+    """
+    if row_lock_held(customer):  # by the service that called this one
+        return customer
+    try:
+        customer.refresh_from_db(from_queryset=Customer.objects.select_for_update(no_key=True))
+    except Customer.DoesNotExist:
+        raise errors.NotFound("Customer not found.") from None
+    row_lock_taken(customer)
+    return customer
+
+
 def _ensure_email_free(*, tenant, email: str, exclude_pk=None) -> None:
     if not email:
         return
@@ -92,8 +119,9 @@ def _ensure_email_free(*, tenant, email: str, exclude_pk=None) -> None:
         )
 
 
-def _save(instance, *, exclude=()) -> None:
-    """Validate field formats and lengths, then save; constraint violations become domain errors."""
+def _save(instance, *, exclude=(), update_fields=None) -> None:
+    """Validate field formats and lengths, then save (only ``update_fields`` when given);
+    constraint violations become domain errors."""
     try:
         instance.full_clean(
             exclude=list(exclude), validate_unique=False, validate_constraints=False
@@ -102,7 +130,7 @@ def _save(instance, *, exclude=()) -> None:
         raise _validation_error(exc) from exc
     try:
         with transaction.atomic():
-            instance.save()
+            instance.save(update_fields=update_fields)
     except IntegrityError as exc:
         raise _translate_integrity(exc) from exc
 
@@ -110,7 +138,7 @@ def _save(instance, *, exclude=()) -> None:
 _CUSTOMER_CLEAN_EXCLUDE = ("tenant", "user", "default_address", "tags")
 
 
-@transaction.atomic
+@_atomic
 def customer_create(*, tenant, **fields) -> Customer:
     _check_fields(fields, CUSTOMER_FIELDS)
     fields.setdefault("source", Source.API)
@@ -124,9 +152,10 @@ def customer_create(*, tenant, **fields) -> Customer:
     return customer
 
 
-@transaction.atomic
+@_atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
-    """Change only the given fields."""
+    """Change only the given fields (of the record as it is under the lock)."""
+    customer_lock(customer)
     _check_fields(fields, CUSTOMER_FIELDS)
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
@@ -138,7 +167,7 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
             )
     for key, value in fields.items():
         setattr(customer, key, value)
-    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE, update_fields=[*fields, "updated_at"])
     return customer
 
 
@@ -162,14 +191,18 @@ def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
         return existing, False
 
 
+@_atomic
 def customer_deactivate(*, customer: Customer) -> Customer:
+    customer_lock(customer)
     if customer.is_active:
         customer.is_active = False
         customer.save(update_fields=["is_active", "updated_at"])
     return customer
 
 
+@_atomic
 def customer_reactivate(*, customer: Customer) -> Customer:
+    customer_lock(customer)
     if not customer.is_active:
         customer.is_active = True
         customer.save(update_fields=["is_active", "updated_at"])
@@ -180,7 +213,7 @@ def user_is_member(*, user, tenant_id) -> bool:
     return Membership.objects.filter(user=user, tenant_id=tenant_id, is_active=True).exists()
 
 
-@transaction.atomic
+@_atomic
 def customer_link_user(*, customer: Customer, user) -> Customer:
     """Link a customer to a platform user who is an active member of the customer's tenant."""
     if (
@@ -193,12 +226,13 @@ def customer_link_user(*, customer: Customer, user) -> Customer:
             fields={"userId": ["The user does not exist or is not a member of this tenant."]},
             code="invalid_user",
         )
+    customer_lock(customer)
     customer.user = user
-    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE, update_fields=["user", "updated_at"])
     return customer
 
 
-@transaction.atomic
+@_atomic
 def customer_create_for_user(*, tenant, user) -> Customer:
     """The customer that represents a user of the tenant (the seed's createCustomerFromUser)."""
     existing = Customer.objects.filter(tenant=tenant, user=user).first()
@@ -224,7 +258,7 @@ def customer_create_for_user(*, tenant, user) -> Customer:
         return Customer.objects.get(tenant=tenant, user=user)
 
 
-@transaction.atomic
+@_atomic
 def member_join(*, tenant, user, role: str = Role.AGENT) -> Membership:
     """A user joins a tenant: the membership, and the customer that represents the user."""
     membership = membership_grant(user=user, tenant=tenant, role=role)
@@ -237,8 +271,9 @@ def _touch(customer: Customer) -> None:
     Customer.objects.filter(pk=customer.pk).update(updated_at=customer.updated_at)
 
 
-@transaction.atomic
+@_atomic
 def address_add(*, customer: Customer, key: str, **fields) -> Address:
+    customer_lock(customer)  # the addresses of a customer change under its lock
     _check_fields(fields, ADDRESS_FIELDS)
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
@@ -254,25 +289,28 @@ def address_add(*, customer: Customer, key: str, **fields) -> Address:
     return address
 
 
-@transaction.atomic
+@_atomic
 def address_set(*, customer: Customer, key: str, **fields) -> Address:
     """Create or change the customer's address ``key`` (only the given fields change)."""
+    customer_lock(customer)
     _check_fields(fields, ADDRESS_FIELDS)
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     address = Address.objects.filter(customer=customer, key=key).first() or Address(
         customer=customer, key=key
     )
+    update_fields = None if address._state.adding else [*fields, "updated_at"]
     for name, value in fields.items():
         setattr(address, name, value)
-    _save(address, exclude=("customer",))
+    _save(address, exclude=("customer",), update_fields=update_fields)
     _touch(customer)
     return address
 
 
-@transaction.atomic
+@_atomic
 def address_remove(*, customer: Customer, key: str) -> None:
     """Remove an address; removing the default address clears the default."""
+    customer_lock(customer)
     address = Address.objects.filter(customer=customer, key=key).first()
     if address is None:
         message = "The address is not one of this customer's addresses."
@@ -286,9 +324,10 @@ def address_remove(*, customer: Customer, key: str) -> None:
     _touch(customer)
 
 
-@transaction.atomic
+@_atomic
 def default_address_set(*, customer: Customer, key: str | None) -> Customer:
     """Make one of the customer's own addresses the default (``None`` clears it)."""
+    customer_lock(customer)
     if key is None:
         customer.default_address = None
     else:
@@ -304,15 +343,16 @@ def default_address_set(*, customer: Customer, key: str | None) -> Customer:
     return customer
 
 
-@transaction.atomic
+@_atomic
 def client_type_create(*, tenant, name: str) -> ClientType:
     client_type, _ = ClientType.objects.get_or_create(tenant=tenant, name=name)
     return client_type
 
 
-@transaction.atomic
+@_atomic
 def customer_tags_set(*, customer: Customer, names: list[str]) -> list[str]:
     """Overwrite the customer's client-type tags; an unknown name changes nothing."""
+    customer_lock(customer)  # two lists set at once: one wins whole, never a mix
     wanted = list(dict.fromkeys(names))
     found = {
         ct.name: ct
@@ -405,7 +445,7 @@ def customers_import(*, tenant, rows, dry_run: bool, progress=None) -> ImportRep
     return report
 
 
-@transaction.atomic
+@_atomic
 def customer_default_address_update(
     *, customer: Customer, key: str = "default", **fields
 ) -> Address | None:
@@ -413,6 +453,7 @@ def customer_default_address_update(
     gets address ``key`` (created, or changed when it exists) made its default; nothing is
     created when every given value is empty."""
     _check_fields(fields, ADDRESS_FIELDS)
+    customer_lock(customer)
     if customer.default_address_id is not None:
         current = (
             Address.objects.filter(pk=customer.default_address_id, customer=customer)
@@ -428,7 +469,7 @@ def customer_default_address_update(
     return address
 
 
-@transaction.atomic
+@_atomic
 def customer_create_with_default_address(
     *, tenant, address: dict | None = None, **fields
 ) -> Customer:
@@ -439,11 +480,17 @@ def customer_create_with_default_address(
     return customer
 
 
-@transaction.atomic
+@_atomic
 def customer_update_with_default_address(
-    *, customer: Customer, address: dict | None = None, **fields
+    *, customer: Customer, address: dict | None = None, changes=None, **fields
 ) -> Customer:
-    """``customer_update`` (only the given fields) and its default address, in one transaction."""
+    """``customer_update`` (only the given fields) and its default address, in one transaction.
+
+    ``changes(customer)``, when given, returns more ``(fields, address)`` decided from the
+    record as it is under the lock (the peppered name that follows the names)."""
+    if changes is not None:
+        more_fields, more_address = changes(customer_lock(customer))
+        fields, address = {**fields, **more_fields}, {**(address or {}), **more_address}
     if fields:
         customer_update(customer=customer, **fields)
     if address:
@@ -454,7 +501,7 @@ def customer_update_with_default_address(
 # --- back-office writes (customers/admin.py) -----------------------------------------------------
 
 
-@transaction.atomic
+@service_atomic()
 def client_type_update(*, client_type: ClientType, name: str) -> ClientType:
     """Rename a client type (the tenant's names stay unique: clienttype_unique_name)."""
     locked = ClientType.objects.select_for_update().get(pk=client_type.pk)
@@ -476,7 +523,7 @@ def client_type_update(*, client_type: ClientType, name: str) -> ClientType:
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def client_type_delete(*, client_type: ClientType) -> None:
     """Remove a client type; its customers lose the tag (and their updatedAt moves)."""
     customer_ids = list(client_type.customers.values_list("pk", flat=True))
@@ -485,14 +532,14 @@ def client_type_delete(*, client_type: ClientType) -> None:
         Customer.objects.filter(pk__in=customer_ids).update(updated_at=timezone.now())
 
 
-@transaction.atomic
+@service_atomic()
 def customer_delete(*, customer: Customer) -> None:
     """Delete a customer with its addresses, links, account and contacts (a customer with
     orders, or one that represents a store, is protected by the database)."""
     customer.delete()
 
 
-@transaction.atomic
+@service_atomic()
 def address_rename(*, customer: Customer, key: str, new_key: str) -> Address:
     """Give the customer's address ``key`` the client key ``new_key`` (its addressId)."""
     address = Address.objects.select_for_update().filter(customer=customer, key=key).first()

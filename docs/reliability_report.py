@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """Regenerate the figures of docs/reliability.md.
 
-    .venv/bin/python docs/reliability_report.py                       # SQLite (races skipped)
+    .venv/bin/python docs/reliability_report.py                       # SQLite
     .venv/bin/python docs/reliability_report.py --database-url postgres://postgres@127.0.0.1:5432/hub_rel
     .venv/bin/python docs/reliability_report.py --static               # no test run: counts only
 
 It runs the reliability tests (tests/test_reliability_*.py, test_isolation_matrix.py,
 test_fuzz_schemathesis.py, test_races.py) with ``HUB_RELIABILITY_FIGURES`` set, so that each
 test appends what it did (routes and requests of the matrix, examples and statuses per fuzzed
-operation, threads per race) to a file, then rewrites the part of docs/reliability.md between
+operation, threads per race, rounds and failed rounds of each lost-update race) to a file, then rewrites the part of docs/reliability.md between
 the ``figures`` markers. Static counts (routes, operations, threads) come from the code itself.
 """
 
@@ -52,7 +52,7 @@ def static_figures() -> dict:
     django.setup()
     from tests.openapi import openapi
     from tests.test_isolation_matrix import matrix_routes
-    from tests.test_races import THREADS
+    from tests.test_races import ROUNDS, THREADS
 
     routes = matrix_routes()
     paths = openapi()["paths"]
@@ -75,6 +75,7 @@ def static_figures() -> dict:
             and any(q.get("name") == "Idempotency-Key" for q in items["post"].get("parameters", []))
         ),
         "threads": THREADS,
+        "rounds": ROUNDS,
     }
 
 
@@ -133,6 +134,7 @@ def render(static: dict, runtime: dict | None) -> str:
         "| threads per race | "
         + ", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in static["threads"].items())
         + " |",
+        f"| rounds per lost-update race (two or three writers each) | {static['rounds']} |",
     ]
     if runtime:
         figures = runtime["figures"]
@@ -140,6 +142,7 @@ def render(static: dict, runtime: dict | None) -> str:
         mass = [f for f in figures if f["kind"] == "mass_assignment"]
         fuzz = [f for f in figures if f["kind"] == "fuzz"]
         races = [f for f in figures if f["kind"] == "race"]
+        lost_update_races = [f for f in figures if f["kind"] == "race_rounds"]
         if matrix:
             lines.append(
                 f"| matrix requests (6 callers, every route and method) | {matrix[-1]['requests']} |"
@@ -168,6 +171,15 @@ def render(static: dict, runtime: dict | None) -> str:
             lines.append(
                 f"| races run (threads) | {len(races)} ({sum(r['threads'] for r in races)} threads) |"
             )
+        if lost_update_races:
+            lines.append(
+                f"| lost-update races run (rounds) | {len(lost_update_races)} "
+                f"({sum(r['rounds'] for r in lost_update_races)} rounds) |"
+            )
+            lines.append(
+                "| lost-update rounds that lost a change or answered 5xx | "
+                f"{sum(r['failed'] for r in lost_update_races)} |"
+            )
         lines += [
             "",
             "| test file | passed | failed | skipped | seconds |",
@@ -185,9 +197,7 @@ def render(static: dict, runtime: dict | None) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", help="run the tests on this database (races need PostgreSQL)"
-    )
+    parser.add_argument("--database-url", help="run the tests on this database (default: SQLite)")
     parser.add_argument("--static", action="store_true", help="only the counts, no test run")
     args = parser.parse_args()
     static = static_figures()

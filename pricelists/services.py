@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from pricelists.models import PriceList, PriceListItem, Product
 from tenants import errors
 from tenants.constraints import integrity_message, violation
+from tenants.transactions import service_atomic
 
 UNSET = object()
 
@@ -53,7 +54,7 @@ def _changed(instance, values: dict) -> list[str]:
     return changed
 
 
-@transaction.atomic
+@service_atomic()
 def product_create(*, tenant, sku: str, name: str, base_price: Decimal) -> Product:
     product = Product(
         tenant=tenant, sku=sku, name=name, base_price=_money(base_price, "product_price_gte_0")
@@ -62,7 +63,7 @@ def product_create(*, tenant, sku: str, name: str, base_price: Decimal) -> Produ
     return product
 
 
-@transaction.atomic
+@service_atomic()
 def product_update(*, product: Product, sku=UNSET, name=UNSET, base_price=UNSET) -> Product:
     """Change only the given fields of a product."""
     if base_price is not UNSET:
@@ -74,20 +75,20 @@ def product_update(*, product: Product, sku=UNSET, name=UNSET, base_price=UNSET)
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def product_delete(*, product: Product) -> None:
     """Delete a product and its prices (a product on an order is protected by the database)."""
     product.delete()
 
 
-@transaction.atomic
+@service_atomic()
 def price_list_create(*, tenant, name: str, currency: str = "USD", is_active: bool = True):
     price_list = PriceList(tenant=tenant, name=name, currency=currency, is_active=is_active)
     _save(price_list)
     return price_list
 
 
-@transaction.atomic
+@service_atomic()
 def price_list_update(
     *, price_list: PriceList, name=UNSET, currency=UNSET, is_active=UNSET
 ) -> PriceList:
@@ -100,7 +101,7 @@ def price_list_update(
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def price_list_item_set(*, price_list: PriceList, product: Product, price: Decimal):
     if product.tenant_id != price_list.tenant_id:
         raise ValueError("The product and the price list belong to different tenants.")
@@ -112,7 +113,7 @@ def price_list_item_set(*, price_list: PriceList, product: Product, price: Decim
     return item
 
 
-@transaction.atomic
+@service_atomic()
 def price_list_item_product_change(*, item: PriceListItem, product: Product) -> PriceListItem:
     """Make a price list item price another product of the same tenant."""
     locked = PriceListItem.objects.select_for_update().select_related("price_list").get(pk=item.pk)
@@ -124,6 +125,6 @@ def price_list_item_product_change(*, item: PriceListItem, product: Product) -> 
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def price_list_item_remove(*, item: PriceListItem) -> None:
     PriceListItem.objects.filter(pk=item.pk).delete()

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.utils import timezone
 
 from customers.models import Customer, Source
-from customers.services import customer_create, customer_update
+from customers.services import customer_create, customer_lock, customer_update
 from pricelists.selectors import price_list_usable, price_list_verify
 from stores.models import CustomerStore, Store, StoreMembership
 from stores.selectors import customer_link_get
 from tenants import errors
 from tenants.history import author_fields
+from tenants.transactions import service_atomic
 
 
-@transaction.atomic
+@service_atomic()
 def store_create(*, tenant, name: str, is_active: bool = True) -> Store:
     """A store, with the customer record that represents it (createCustomerFromStore)."""
     customer = customer_create(tenant=tenant, name=name, local_name=name, source=Source.STORE)
     return Store.objects.create(tenant=tenant, name=name, is_active=is_active, customer=customer)
 
 
-@transaction.atomic
+@service_atomic()
 def store_membership_grant(*, user, store: Store) -> StoreMembership:
     membership, _ = StoreMembership.objects.update_or_create(
         user=user, store=store, defaults={"is_active": True}
@@ -29,10 +30,11 @@ def store_membership_grant(*, user, store: Store) -> StoreMembership:
     return membership
 
 
-@transaction.atomic
+@service_atomic()
 def customer_store_link(*, customer, store: Store, price_list=None) -> CustomerStore:
     """Link a customer to a store (idempotent); the price list must be usable (active, the
     store's tenant's: ``price_list_usable``)."""
+    customer_lock(customer)  # a customer's links change under its lock
     if customer.tenant_id != store.tenant_id:
         raise ValueError("The customer and the store belong to different tenants.")
     if price_list is not None:
@@ -52,12 +54,24 @@ def customer_store_link(*, customer, store: Store, price_list=None) -> CustomerS
 
 
 def _touch_customer(customer: Customer) -> None:
-    """A change of the customer's store link is a change of the customer (its updatedAt)."""
+    """A change of the customer's store link is a change of the customer (its updatedAt).
+    The caller holds the customer's lock (``customer_lock``), so times follow the commits."""
     customer.updated_at = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(updated_at=customer.updated_at)
 
 
-@transaction.atomic
+def _link_locked(link: CustomerStore) -> CustomerStore:
+    """This link read again under the customer's lock and its own (a bulk removal of the
+    store's links locks them, not the customers): 404 when it was removed meanwhile."""
+    customer = customer_lock(link.customer)
+    link = CustomerStore.objects.select_for_update().filter(pk=link.pk).first()
+    if link is None:
+        raise errors.NotFound("Customer not found", code="customer_not_found")
+    link.customer = customer
+    return link
+
+
+@service_atomic()
 def store_customer_create(*, store: Store, local_name: str, price_list_id=None) -> CustomerStore:
     """A manually created customer (source MANUAL, name = local name) and its link to the
     store, with the optional default price list (verified: active, the store's tenant's, else
@@ -71,7 +85,7 @@ def store_customer_create(*, store: Store, local_name: str, price_list_id=None) 
     return customer_store_link(customer=customer, store=store, price_list=price_list)
 
 
-@transaction.atomic
+@service_atomic()
 def store_customer_price_list_set(
     *, store: Store, customer_id, price_list_id, name: str | None = None
 ) -> CustomerStore:
@@ -80,6 +94,7 @@ def store_customer_price_list_set(
     the price list is missing, inactive or another tenant's."""
     link = customer_link_get(store=store, customer_id=customer_id)
     price_list = price_list_verify(tenant=store.tenant, price_list_id=price_list_id)
+    link = _link_locked(link)
     customer = link.customer
     changed = link.price_list_id != price_list.pk
     if changed:
@@ -93,11 +108,11 @@ def store_customer_price_list_set(
     return link
 
 
-@transaction.atomic
+@service_atomic()
 def store_customer_price_list_remove(*, store: Store, customer_id) -> CustomerStore:
     """Clear the default price list of a customer of this store (idempotent; 404 when the
     customer is not linked to this store)."""
-    link = customer_link_get(store=store, customer_id=customer_id)
+    link = _link_locked(customer_link_get(store=store, customer_id=customer_id))
     if link.price_list_id is not None:
         link.price_list = None
         link.save(update_fields=["price_list"])
@@ -145,7 +160,7 @@ def _history_record_deletions(*, model, pks: list, user=None, reason: str | None
         cursor.execute(sql, params)
 
 
-@transaction.atomic
+@service_atomic()
 def store_customers_remove(*, store: Store, customer_ids, user=None, api_key=None) -> int:
     """Remove this store's links of the customers ``customer_ids`` (public UUIDs); never the
     customers themselves, never another store's links. Ids that are not linked to this
@@ -178,7 +193,7 @@ def store_customers_remove(*, store: Store, customer_ids, user=None, api_key=Non
 UNSET = object()
 
 
-@transaction.atomic
+@service_atomic()
 def store_update(*, store: Store, name=UNSET, is_active=UNSET) -> Store:
     """Rename a store or switch it off or on (only what changes is written)."""
     locked = Store.objects.select_for_update().get(pk=store.pk)
@@ -201,7 +216,7 @@ def store_update(*, store: Store, name=UNSET, is_active=UNSET) -> Store:
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def store_membership_update(*, membership: StoreMembership, is_active: bool) -> StoreMembership:
     """Switch a user's relation with a store off or on."""
     locked = StoreMembership.objects.select_for_update().get(pk=membership.pk)
@@ -211,12 +226,12 @@ def store_membership_update(*, membership: StoreMembership, is_active: bool) -> 
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def store_membership_remove(*, membership: StoreMembership) -> None:
     StoreMembership.objects.filter(pk=membership.pk).delete()
 
 
-@transaction.atomic
+@service_atomic()
 def customer_store_link_add(*, customer, store: Store, price_list=None) -> CustomerStore:
     """Link an existing customer to a store with an optional price list (the rules of
     ``customer_store_link``); a new link is a change of the customer (its updatedAt)."""
@@ -231,7 +246,7 @@ def customer_store_link_add(*, customer, store: Store, price_list=None) -> Custo
     return link
 
 
-@transaction.atomic
+@service_atomic()
 def customer_store_price_list_change(*, link: CustomerStore, price_list) -> CustomerStore:
     """Set (or clear, with ``None``) a link's price list: the store dialect's
     ``PUT``/``DELETE /customers/:id/price-list``, with their rules and their updatedAt."""

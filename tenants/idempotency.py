@@ -59,6 +59,7 @@ from tenants import errors
 from tenants.api import parsers
 from tenants.api.dialect import PENDING_ANSWER, DialectViewMixin, dialect_for_path
 from tenants.models import IdempotencyRecord
+from tenants.transactions import concurrent_change
 
 logger = logging.getLogger("hub.idempotency")
 
@@ -327,6 +328,8 @@ class IdempotencyMiddleware:
             return _error(request, IdempotencyInProgress(), {"Retry-After": "1"})
         except Exception as exc:  # the commit failed (the database went away, a constraint)
             _release(record)
+            if isinstance(exc, IntegrityError):  # a deferred foreign key, as service_atomic
+                exc = concurrent_change(exc)
             return dialect_for_path(request.path).json_response(exc, request)
         except BaseException:
             _release(record)

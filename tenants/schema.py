@@ -58,7 +58,8 @@ ERROR_DESCRIPTIONS = {
     "403": "The caller may not use this tenant or store, its role may not write, or CSRF failed.",
     "404": "Not found (a missing id and another tenant's id look the same).",
     "405": "Method not allowed.",
-    "409": "Conflict with the current state.",
+    "409": "Conflict with the current state (on a write, also: another request changed the "
+    "record at the same moment; retry).",
     "413": "The request body is too large.",
     "415": "Unsupported media type: send application/json.",
     "422": "Validation failed.",
@@ -97,7 +98,8 @@ def add_common_errors(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for status in sorted(statuses):
+            # a write's service may meet a concurrent change it cannot merge (tenants/transactions.py)
+            for status in sorted(statuses | ({409} if method != "get" else set())):
                 key = str(status)
                 if key not in responses:
                     responses[key] = {

@@ -8,13 +8,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
 from tenants import errors, roles
 from tenants.models import ApiKey, Membership, Role, Tenant, hash_secret
 from tenants.phones import region_is_known
+from tenants.transactions import service_atomic
 
 
 def _check_region(region: str) -> str:
@@ -46,7 +46,7 @@ def _changed(instance, values: dict) -> list[str]:
     return changed
 
 
-@transaction.atomic
+@service_atomic()
 def tenant_create(
     *, slug: str, name: str, is_active: bool = True, default_region: str = ""
 ) -> Tenant:
@@ -60,7 +60,7 @@ def tenant_create(
     return tenant
 
 
-@transaction.atomic
+@service_atomic()
 def tenant_update(
     *, tenant: Tenant, slug=UNSET, name=UNSET, is_active=UNSET, default_region=UNSET
 ) -> Tenant:
@@ -86,7 +86,7 @@ def tenant_update(
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def membership_grant(*, user, tenant: Tenant, role: str = Role.AGENT) -> Membership:
     """Give ``user`` ``role`` in ``tenant`` (creating or updating the membership)."""
     if role not in Role.values:
@@ -98,7 +98,7 @@ def membership_grant(*, user, tenant: Tenant, role: str = Role.AGENT) -> Members
     return membership
 
 
-@transaction.atomic
+@service_atomic()
 def membership_update(*, membership: Membership, role=UNSET, is_active=UNSET) -> Membership:
     """Change a membership's role or switch it off or on (the user's access follows)."""
     if role is not UNSET and role not in Role.values:
@@ -111,7 +111,7 @@ def membership_update(*, membership: Membership, role=UNSET, is_active=UNSET) ->
     return locked
 
 
-@transaction.atomic
+@service_atomic()
 def membership_remove(*, membership: Membership) -> None:
     """Remove a membership (the user's access follows)."""
     user = membership.user
@@ -119,7 +119,7 @@ def membership_remove(*, membership: Membership) -> None:
     user_roles_sync(user=user)
 
 
-@transaction.atomic
+@service_atomic()
 def user_roles_sync(*, user) -> None:
     """Derive the user's back-office access from its memberships (tenants/roles.py): staff
     when it has an active membership of an active tenant, and in exactly the permission
@@ -152,7 +152,7 @@ def role_group(*, role: str) -> Group:
     return group
 
 
-@transaction.atomic
+@service_atomic()
 def user_ensure(
     *, username: str, password: str | None = None, email=UNSET, first_name=UNSET, last_name=UNSET
 ):
@@ -178,7 +178,7 @@ def user_ensure(
     return user
 
 
-@transaction.atomic
+@service_atomic()
 def api_key_issue(*, tenant: Tenant, name: str, role: str = "agent") -> tuple[ApiKey, str]:
     """A new API key; the secret is returned once and only its hash is stored."""
     if role not in ApiKey.KeyRole.values:
@@ -194,7 +194,7 @@ def api_key_issue(*, tenant: Tenant, name: str, role: str = "agent") -> tuple[Ap
     return key, secret
 
 
-@transaction.atomic
+@service_atomic()
 def api_key_update(*, api_key: ApiKey, name=UNSET) -> ApiKey:
     """Rename a key (its tenant, role and secret never change)."""
     locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
@@ -215,7 +215,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
-@transaction.atomic
+@service_atomic()
 def user_token_issue(*, user) -> tuple[AuthToken, str]:
     """A Bearer token for ``user`` (hashed at rest, expires after REST_KNOX.TOKEN_TTL). The
     user's expired tokens are deleted on the way, in one statement (authentication only

@@ -1,4 +1,4 @@
-"""Data dialect (seed 000): concurrent identical find-or-create requests (PostgreSQL)."""
+"""Data dialect (seed 000): concurrent identical find-or-create requests (both databases)."""
 
 import threading
 
@@ -47,7 +47,7 @@ def race(world, body):
     [{}, {"email": "race@example.com", "phone": "+31 6 1234 5678"}],
     ids=["plain", "with-email"],
 )
-def test_concurrent_find_or_create_makes_exactly_one(world, postgres_only, extra):
+def test_concurrent_find_or_create_makes_exactly_one(world, extra):
     body = {
         "discordId": "555000111222333444",
         "discordUsername": "racer",

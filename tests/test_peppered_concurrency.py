@@ -1,4 +1,4 @@
-"""Peppered dialect under concurrent requests (PostgreSQL)."""
+"""Peppered dialect under concurrent requests (both databases)."""
 
 import threading
 
@@ -40,7 +40,7 @@ def _race(world, bodies):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicate_email_one_wins(world, postgres_only):
+def test_concurrent_duplicate_email_one_wins(world):
     bodies = [
         {
             "email": ("Race@Example.com" if i % 2 else "race@example.com"),
@@ -68,7 +68,7 @@ def test_concurrent_duplicate_email_one_wins(world, postgres_only):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_distinct_emails_all_succeed(world, postgres_only):
+def test_concurrent_distinct_emails_all_succeed(world):
     bodies = [{"email": f"racer{i}@example.com"} for i in range(THREADS)]
     results = _race(world, bodies)
     assert [status for status, _ in results] == [201] * THREADS, results

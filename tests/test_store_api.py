@@ -656,7 +656,7 @@ def test_set_price_list_validation(world, body, message):
 def test_set_price_list_query_count(world, django_assert_max_num_queries):
     customer = linked(world.store)
     api = client(world.agent, world.store)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = api.put(
             price_list_url(customer),
             {"priceListId": str(world.price_list.id), "name": "New"},
@@ -706,7 +706,7 @@ def test_remove_price_list_of_a_customer_not_in_this_store_is_404(world, other, 
 def test_remove_price_list_query_count(world, django_assert_max_num_queries):
     customer = linked(world.store, price_list=world.price_list)
     api = client(world.agent, world.store)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         assert api.delete(price_list_url(customer)).status_code == 200
 
 

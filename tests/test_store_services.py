@@ -176,7 +176,7 @@ def test_bulk_remove_history_matches_what_a_delete_records(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_bulk_removals_remove_and_record_each_link_once(postgres_only):
+def test_concurrent_bulk_removals_remove_and_record_each_link_once():
     tenant = TenantFactory()
     store = StoreFactory(tenant=tenant)
     customers = [CustomerFactory(tenant=tenant) for _ in range(20)]
@@ -208,7 +208,7 @@ def test_concurrent_bulk_removals_remove_and_record_each_link_once(postgres_only
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_creates_each_get_their_own_customer(postgres_only):
+def test_concurrent_creates_each_get_their_own_customer():
     tenant = TenantFactory()
     store = StoreFactory(tenant=tenant)
     barrier = threading.Barrier(4)

@@ -195,8 +195,10 @@ class CustomerDetailView(PepperedView):
         serializer.is_valid(raise_exception=True)
         fields, address = serializer.service_fields(customer)
         if fields or address:
+            # decided again on the record as it is under the service's lock (the name follows
+            # the names: another request may be changing them)
             services.customer_update_with_default_address(
-                customer=customer, address=address, **fields
+                customer=customer, changes=serializer.service_fields
             )
             customer = selectors.customer_get_by_pk(  # its default address as changed
                 tenant=access.tenant, pk=customer.pk, with_default_address=True
