@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from tenants.ids import uuid7
 
@@ -216,3 +217,42 @@ class LimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.hits}"
+
+
+class Event(models.Model):
+    """One change of a tenant's data, written in the same transaction as the change: the
+    transactional outbox (DESIGN §7). A rolled-back write leaves no event; a committed one
+    always has its event, which the events API lists and the webhook worker delivers.
+
+    ``id`` orders events as they were written (the outbox position; cursors and "in order per
+    customer" use it), ``uuid`` is the event's public id (and the Standard Webhooks
+    ``webhook-id``). ``customer_uuid`` is the public id of the customer the event is about
+    (none for events about something else); it is a plain column, not a foreign key, since
+    the shared kernel does not depend on customers and an event outlives its customer.
+    ``actor`` says who made the change (``{"type": "user"|"api_key"|"system", "id", "name",
+    "origin"}``, as tenants.history records it); ``data`` is the record after the change and
+    ``previous_attributes`` the changed fields' earlier values (updates only), as Stripe does.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=64)
+    customer_uuid = models.UUIDField(null=True, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    previous_attributes = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="event_tenant"),
+            models.Index(fields=["tenant", "type", "id"], name="event_tenant_type"),
+            models.Index(fields=["tenant", "customer_uuid", "id"], name="event_tenant_customer"),
+            models.Index(fields=["occurred_at"], name="event_occurred"),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.uuid}"

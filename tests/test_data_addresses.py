@@ -163,7 +163,7 @@ def test_add_address_to_another_tenants_customer_is_404(world, other):
 def test_add_address_query_count(world, customer, django_assert_max_num_queries):
     AddressFactory.create_batch(5, customer=customer)
     client = bearer_client(world.agent, **ACME)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert (
             client.post(f"{URL}/{customer.uuid}/address", address(), format="json").status_code
             == 200

@@ -498,7 +498,7 @@ def test_patch_query_count(world, django_assert_max_num_queries):
     customer = CustomerFactory(tenant=world.tenant)
     AddressFactory.create_batch(5, customer=customer)
     client = bearer_client(world.agent, **ACME)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.patch(
             f"{URL}/{customer.uuid}", {"notes": "n", "email": "q@example.com"}, format="json"
         )

@@ -252,7 +252,23 @@ def registered_dialects() -> list[Dialect]:
     return list(_REGISTRY)
 
 
+def _load_dialects() -> None:
+    """Dialects register when their ``api/base.py`` is imported, which the URL configuration
+    does: load it before the first lookup, so middleware that answers before any view (the
+    front's 413, an idempotent replay) knows every dialect in a fresh process."""
+    global _LOADED
+    if not _LOADED:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018  (imports every dialect's views)
+        _LOADED = True
+
+
+_LOADED = False
+
+
 def dialect_for_path(path: str) -> Dialect | None:
+    _load_dialects()
     for dialect in _REGISTRY:
         if dialect.path_pattern is not None and dialect.path_pattern.match(path):
             return dialect
