@@ -67,6 +67,7 @@ from tenants.admin_scoping import (
 from tenants.api.hub import decode_cursor, encode_cursor
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Role, Tenant
+from tenants.phones import phone_e164
 from tenants.services import membership_remove, membership_update
 
 # --- Memberships (and the Tenant admin with them inline) -------------------------------------
@@ -407,7 +408,7 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
                 bit = unescape_string_literal(bit)
             words &= Q(name__icontains=bit) | Q(local_name__icontains=bit) | Q(email__icontains=bit)
         exact = (
-            Q(phone=term)
+            Q(phone__in=self._phone_forms(request, term))
             | Q(discord_id=term)
             | Q(discord_username__iexact=term)
             | Q(external_id=term)
@@ -418,6 +419,20 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
         if uid is not None:
             exact |= Q(uuid=uid)
         return queryset.filter(words | exact), False
+
+    def _phone_forms(self, request, term: str) -> set[str]:
+        """The term as typed and as stored (E.164: tenants/phones.py), read with the region of
+        each tenant the user sees, so "06 1234 5678" finds "+31612345678"."""
+        forms_ = {term}
+        tenant_ids = admin_tenant_ids(request)
+        regions = Tenant.objects.values_list("default_region", flat=True).distinct()
+        if tenant_ids is not None:
+            regions = regions.filter(pk__in=tenant_ids)
+        for region in {"", *regions}:
+            normalized = phone_e164(term, region=region)
+            if normalized:
+                forms_.add(normalized)
+        return forms_
 
     @admin.display(description="name", ordering="name")
     def display(self, obj):

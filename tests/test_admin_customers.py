@@ -85,6 +85,15 @@ def test_changelist_columns(world, staff):
     assert url_360(customer) in page
 
 
+def _national(phone: str) -> str:
+    """A stored (E.164) phone as a person types it in its own country: "06 12345678"."""
+    import phonenumbers
+
+    return phonenumbers.format_number(
+        phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+
+
 @pytest.mark.parametrize(
     "term",
     [
@@ -92,12 +101,23 @@ def test_changelist_columns(world, staff):
         lambda c: c.local_name,
         lambda c: c.email.upper(),
         lambda c: c.phone,
+        lambda c: _national(c.phone),
         lambda c: c.discord_id,
         lambda c: c.discord_username,
         lambda c: str(c.uuid),
         lambda c: str(c.pk),
     ],
-    ids=["name", "local_name", "email", "phone", "discord_id", "discord_name", "uuid", "id"],
+    ids=[
+        "name",
+        "local_name",
+        "email",
+        "phone",
+        "phone_national",
+        "discord_id",
+        "discord_name",
+        "uuid",
+        "id",
+    ],
 )
 def test_search(world, other, staff, term):
     customer = CustomerFactory(tenant=world.tenant, name="Ada Lovelace", local_name="エイダ")

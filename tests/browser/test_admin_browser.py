@@ -1,7 +1,8 @@
 """The back-office in a real browser: Playwright driving Debian's Chromium against a live server.
 
 An admin, an agent and a viewer of the demo's tenant ``acme`` each log in and do their daily
-work (find a customer, open its 360° page, edit where the role allows it) and are refused what
+work (find a customer, open its 360° page, edit where the role allows it, export the list
+they filtered, import a change) and are refused what
 the role may not do; another tenant's rows never appear for any of them. Every page is seen
 at 1366 px wide and must fit (no horizontal scroll, no change-list column cut off).
 
@@ -9,6 +10,8 @@ Skipped (with the reason) when /usr/bin/chromium or the playwright package is mi
 installs the chromium package. Screenshots of every page go to test-artifacts/ (not committed).
 """
 
+import csv
+import io
 import os
 import shutil
 from pathlib import Path
@@ -59,7 +62,9 @@ def page(monkeypatch):
             executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
             args=ARGS,
         )
-        context = browser.new_context(viewport={"width": WIDTH, "height": 900})
+        context = browser.new_context(
+            viewport={"width": WIDTH, "height": 900}, accept_downloads=True
+        )
         context.set_default_timeout(15_000)
         tab = context.new_page()
         try:
@@ -127,8 +132,41 @@ def other_tenant_never_appears(page, base, role):
 
 
 def export_and_import(page, base, role):
-    """The CSV export of the filtered list and the import: the ``history`` helper's part of
-    issue 18 adds each role's steps here (with their screenshots)."""
+    """Every role exports the list it filtered (its own tenant's rows only); the admin and the
+    agent import a change of it (a dry run first), the viewer may not import."""
+    ada = Customer.objects.get(tenant__slug="acme", email="ada@acme.example.com")
+    find_customer(page, base, "Lovelace")
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
+    assert [row["id"] for row in rows] == [str(ada.uuid)]
+    assert rows[0]["email"] == "ada@acme.example.com"
+    shot(page, f"{role}-07-exported")
+
+    import_url = f"{base}/admin/customers/customer/import/"
+    if role == "viewer":
+        assert status_of(page, import_url) == 403
+        return
+    notes = f"Called back by the {role}"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["id", "notes"])
+    writer.writeheader()
+    writer.writerow({"id": str(ada.uuid), "notes": notes})
+    upload = {"name": "ada.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode()}
+    page.goto(import_url)
+    page.set_input_files("#id_file", files=[upload])
+    assert page.is_checked("#id_dry_run")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#import-dry-run")
+    assert "0 to create, 1 to update" in page.inner_text("#import-dry-run")
+    assert Customer.objects.get(pk=ada.pk).notes != notes  # a dry run writes nothing
+    page.set_input_files("#id_file", files=[upload])
+    page.uncheck("#id_dry_run")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "0 created, 1 updated" in page.inner_text(".messagelist")
+    shot(page, f"{role}-08-imported")
+    assert Customer.objects.get(pk=ada.pk).notes == notes
 
 
 def test_tenant_admin_finds_edits_and_cannot_reach_other_tenant(demo, page):
