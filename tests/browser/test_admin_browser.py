@@ -6,14 +6,12 @@ they filtered, import a change) and are refused what
 the role may not do; another tenant's rows never appear for any of them. Every page is seen
 at 1366 px wide and must fit (no horizontal scroll, no change-list column cut off).
 
-Skipped (with the reason) when /usr/bin/chromium or the playwright package is missing; `.ci/run`
-installs the chromium package. Screenshots of every page go to test-artifacts/ (not committed).
+Chromium, Playwright and the screenshots: tests/browser/conftest.py.
 """
 
 import csv
 import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,55 +21,9 @@ from django.db import connections
 from customers.models import Address, Customer
 from stores.models import CustomerStore
 from tenants.models import ApiKey, Membership
+from tests.browser.conftest import ARTIFACTS, BROWSER, PASSWORD, WIDTH
 
-CHROMIUM = "/usr/bin/chromium"
-WIDTH = 1366
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "hub-demo-2026"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed"
-)
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-        reason=f"{CHROMIUM} is missing (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API runs its own event loop in this thread; the ORM calls in this
-    # module are plain synchronous code, so Django's async-safety guard does not apply. Set
-    # for this test only, so it never leaks into other tests or their subprocesses.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=ARGS,
-        )
-        context = browser.new_context(
-            viewport={"width": WIDTH, "height": 900}, accept_downloads=True
-        )
-        context.set_default_timeout(15_000)
-        tab = context.new_page()
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture

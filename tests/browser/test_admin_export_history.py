@@ -12,11 +12,9 @@ import csv
 import io
 import json
 import os
-import shutil
 import urllib.request
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 from django.db import connections
 
@@ -24,54 +22,11 @@ from customers.models import Customer
 from customers.services import customer_create
 from tenants.models import Tenant
 from tenants.services import api_key_issue
+from tests.browser.conftest import ARTIFACTS, BROWSER, PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "hub-demo-2026"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FORMULA = '=HYPERLINK("http://evil.example/","Exportable formula")'
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed"
-)
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-        reason=f"{CHROMIUM} is missing (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test body's ORM calls are
-    # plain synchronous code (as in test_admin_browser.py), for this test only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=ARGS,
-        )
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 900}, accept_downloads=True
-        )
-        context.set_default_timeout(15_000)
-        tab = context.new_page()
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+pytestmark = BROWSER
 
 
 def shot(page, name):

@@ -11,44 +11,15 @@ reason, without Chromium or Playwright (as tests/browser/test_admin_browser.py).
 
 from __future__ import annotations
 
-import os
-import shutil
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.test_admin_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser.conftest import ARTIFACTS, BROWSER
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed"
-)
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-        reason=f"{CHROMIUM} is missing (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER
 
 LOCAL_SCHEMES = {"data", "blob", "about"}
-
-
-@pytest.fixture
-def browser_context(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=ARGS,
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        context.set_default_timeout(20_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.mark.parametrize(
