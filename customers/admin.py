@@ -9,6 +9,7 @@ the Tenant admin with the memberships inline are registered here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,9 @@ from tenants.ids import parse_uuid
 from tenants.models import Membership, Role, Tenant
 from tenants.phones import phone_e164
 from tenants.services import membership_remove, membership_update
+
+# What a phone number typed in any national or international form can contain.
+PHONE_LIKE = re.compile(r"[+(]?\d[\d\s().\-/]*")
 
 # --- Memberships (and the Tenant admin with them inline) -------------------------------------
 
@@ -424,6 +428,8 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
         """The term as typed and as stored (E.164: tenants/phones.py), read with the region of
         each tenant the user sees, so "06 1234 5678" finds "+31612345678"."""
         forms_ = {term}
+        if not PHONE_LIKE.fullmatch(term):
+            return forms_  # a name or an email: no region to read
         tenant_ids = admin_tenant_ids(request)
         regions = Tenant.objects.values_list("default_region", flat=True).distinct()
         if tenant_ids is not None:
