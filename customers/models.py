@@ -66,6 +66,11 @@ class Customer(TenantOwnedModel):
 
     The integer ``id`` is the peppered dialect's ``customerId``; ``uuid`` (time-ordered) is
     the ``id`` of every other dialect.
+
+    Database triggers on this table (docs/decisions/kept-counts-and-copies.md):
+    ``hub_count_customers`` keeps the tenant's customer counts (customers/migrations/0003,
+    PostgreSQL), ``hub_customer_names_to_links`` copies the names onto the store links
+    (stores/migrations/0004, both databases).
     """
 
     id = models.BigAutoField(primary_key=True)
