@@ -6,9 +6,10 @@ from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
 
 from customers.models import DISPLAY_NAME_FIELDS
-from stores.models import CustomerStore, Store
+from stores.models import CustomerStore, Store, StoreMembership
 from tenants import counts, errors, paging
 from tenants.ids import parse_uuid
+from tenants.models import Role
 
 
 def stores_for_tenant(*, tenant):
@@ -188,3 +189,28 @@ def customer_link_get(*, store: Store, customer_id) -> CustomerStore:
     if link is None:
         raise errors.NotFound("Customer not found", code="customer_not_found")
     return link
+
+
+class StoreReach:
+    """The stores a caller reaches (registered with tenants.reach by StoresConfig.ready)."""
+
+    def stores_reachable(self, *, memberships, user, api_key) -> list:
+        if api_key is not None:
+            return list(
+                Store.objects.filter(tenant=api_key.tenant, is_active=True).order_by("name")
+            )
+        admin_tenants = [m.tenant_id for m in memberships if m.role == Role.ADMIN]
+        return list(
+            Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
+            .filter(
+                Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
+            )
+            .distinct()
+            .order_by("name")
+        )
+
+    def user_store_ids(self, *, user, tenant=None) -> frozenset:
+        links = StoreMembership.objects.filter(user=user, is_active=True, store__is_active=True)
+        if tenant is not None:
+            links = links.filter(store__tenant=tenant)
+        return frozenset(links.values_list("store_id", flat=True))

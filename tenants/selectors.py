@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django.apps import apps
-from django.db.models import Q
-
 from tenants.models import Membership, Role
+from tenants.reach import store_reach
 
 
 def memberships_for_user(*, user):
@@ -19,18 +17,7 @@ def memberships_for_user(*, user):
 def stores_reachable(*, memberships=(), user=None, api_key=None) -> list:
     """The active stores a caller reaches: every store of an API key's tenant or of a tenant
     the user administers, and the stores of the user's active store relations."""
-    Store = apps.get_model("stores", "Store")  # stores depends on tenants, not the reverse
-    if api_key is not None:
-        return list(Store.objects.filter(tenant=api_key.tenant, is_active=True).order_by("name"))
-    admin_tenants = [m.tenant_id for m in memberships if m.role == Role.ADMIN]
-    return list(
-        Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
-        .filter(
-            Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
-        )
-        .distinct()
-        .order_by("name")
-    )
+    return store_reach().stores_reachable(memberships=memberships, user=user, api_key=api_key)
 
 
 def store_ids_reached(*, access) -> frozenset | None:
@@ -39,12 +26,7 @@ def store_ids_reached(*, access) -> frozenset | None:
     a tenant admin), else the stores of the user's active store relations."""
     if access.api_key is not None or access.role == Role.ADMIN:
         return None
-    StoreMembership = apps.get_model("stores", "StoreMembership")
-    return frozenset(
-        StoreMembership.objects.filter(
-            user=access.user, is_active=True, store__is_active=True, store__tenant=access.tenant
-        ).values_list("store_id", flat=True)
-    )
+    return store_reach().user_store_ids(user=access.user, tenant=access.tenant)
 
 
 def member_user_get(*, tenant, user_id):
