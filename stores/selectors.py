@@ -12,10 +12,6 @@ from tenants.ids import parse_uuid
 from tenants.models import Role
 
 
-def stores_for_tenant(*, tenant):
-    return Store.objects.filter(tenant=tenant)
-
-
 def customer_get_by_store(*, store: Store):
     """The customer that represents a store (the seed's getCustomerByStoreId)."""
     return store.customer
