@@ -9,7 +9,7 @@ shipping addresses are the customer's ``Address`` rows with the keys ``billing``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -42,6 +42,7 @@ from customers.services import (
 from pricelists.selectors import price_for, price_list_usable, product_get
 from tenants import errors
 from tenants.db import violates
+from tenants.money import money
 from tenants.phones import phone_normalize
 from tenants.transactions import service_atomic
 
@@ -51,7 +52,6 @@ UNSET = object()
 CUSTOMER_FIELDS = frozenset({"name", "email", "phone", "notes", "is_active"})
 CONTACT_FIELDS = frozenset({"name", "title", "email", "phone", "is_primary"})
 ADDRESS_KEYS = {"billing_address": "billing", "shipping_address": "shipping"}
-CENT = Decimal("0.01")
 MAX_MONEY = Decimal("999999999999.99")  # 12 integer digits, as the columns allow
 
 
@@ -303,11 +303,6 @@ def contact_delete(*, contact: Contact) -> None:
 
 
 # --- orders -------------------------------------------------------------------------------
-
-
-def money(value: Decimal) -> Decimal:
-    """Round half-up to cents."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def order_number_allocate(*, tenant, year: int) -> str:

@@ -30,6 +30,7 @@ from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import DialectViewMixin, register
 from tenants.api.envelopes import ErrorObjectDialect
 from tenants.api.renderers import JSONRenderer
+from tenants.money import money
 from tenants.phones import phone_dashed
 
 DEFAULT_LIMIT = 20
@@ -99,14 +100,9 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
-CENT = Decimal("0.01")
-
-
 def cents(value) -> Decimal | None:
     """Money as ``MoneyField`` renders it (two decimals), for hand-written output."""
-    if value is None:
-        return None
-    return Decimal(value).quantize(CENT)
+    return None if value is None else money(value)
 
 
 class PercentField(MoneyField):
