@@ -88,13 +88,13 @@ def account_terms(customer: Customer) -> AccountTerms:
     account = account_of(customer)
     if account is None:
         account = Account.objects.filter(customer=customer).first()
-    payment_terms = account.payment_terms if account else "net_30"
+    terms = account or Account()  # no account: the defaults
     return AccountTerms(
-        payment_terms=payment_terms,
-        term_days=PAYMENT_TERM_DAYS[payment_terms],
-        credit_limit=account.credit_limit if account else ZERO,
-        currency=account.currency if account else "USD",
-        customer_since=(account.customer_since if account else None) or customer.created_at,
+        payment_terms=terms.payment_terms,
+        term_days=PAYMENT_TERM_DAYS[terms.payment_terms],
+        credit_limit=money(terms.credit_limit),
+        currency=terms.currency,
+        customer_since=terms.customer_since or customer.created_at,
     )
 
 

@@ -98,6 +98,13 @@ class Account(TimeStampedModel):
     def __str__(self):
         return f"Account of {self.customer}"
 
+    @classmethod
+    def default_of(cls, field: str):
+        """A field's default: the terms of a customer without an account (one place for them),
+        as a plain value (a choice's value, not its enum member)."""
+        value = cls._meta.get_field(field).get_default()
+        return value.value if isinstance(value, models.Choices) else value
+
 
 class Contact(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

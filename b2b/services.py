@@ -414,7 +414,7 @@ def order_create(
     if total > MAX_MONEY or any(p[3] > MAX_MONEY for p in priced):
         raise _invalid("lines", "The order total is too large.")
 
-    payment_terms = account.payment_terms if account is not None else "net_30"
+    terms = account or Account()  # no account: the defaults
     if shipping_address is None:
         shipping_address = address_snapshot(account.shipping_address if account else None)
     order = SalesOrder(
@@ -425,9 +425,9 @@ def order_create(
         order_date=order_date,
         ship_date=ship_date,
         delivery_date=delivery_date,
-        due_date=order_date + timedelta(days=PAYMENT_TERM_DAYS[payment_terms]),
+        due_date=order_date + timedelta(days=PAYMENT_TERM_DAYS[terms.payment_terms]),
         paid_at=paid_at,
-        currency=account.currency if account is not None else "USD",
+        currency=terms.currency,
         total_amount=total,
         items_count=sum(p[1] for p in priced),
         shipping_address={k: v for k, v in shipping_address.items() if v},

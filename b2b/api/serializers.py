@@ -20,7 +20,7 @@ from b2b.api.base import (
     PhoneField,
     cents,
 )
-from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
+from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS, Account
 from b2b.selectors import B2B_CUSTOMER_ROW, account_of, billing_prefix
 from customers.models import DISPLAY_NAME_FIELDS, display_name
 from tenants.api.dialect import iso_timestamp
@@ -28,8 +28,6 @@ from tenants.phones import phone_dashed
 
 PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
 ORDER_STATUSES = list(ORDER_TRANSITIONS)
-DEFAULT_PAYMENT_TERMS = "net_30"
-DEFAULT_CURRENCY = "USD"
 
 # --- addresses ----------------------------------------------------------------------------
 
@@ -174,27 +172,31 @@ def row_view(row: dict, contacts=None) -> SimpleNamespace:
     updated_at = row["updated_at"]
     if has_account and account_updated:
         updated_at = max(updated_at, account_updated)
+
+    def term(field):  # an account's field, or its default for a customer without one
+        return row[f"account__{field}"] if has_account else Account.default_of(field)
+
     return SimpleNamespace(
         id=row["uuid"],
         # a customer created by another dialect may only have first/last names
         name=display_name(*(row[field] for field in DISPLAY_NAME_FIELDS)),
         email=row["email"],
         phone=row["phone"],
-        fax=row["account__fax"] if has_account else "",
-        website=row["account__website"] if has_account else "",
-        tax_id=row["account__tax_id"] if has_account else "",
+        fax=term("fax"),
+        website=term("website"),
+        tax_id=term("tax_id"),
         billing_address=_address(row, billing_prefix(row)),
         shipping_address=_address(
             row,
             "account__shipping_address__" if row["account__shipping_address_id"] else None,
         ),
         contacts=[] if contacts is None else contacts,
-        payment_terms=row["account__payment_terms"] if has_account else DEFAULT_PAYMENT_TERMS,
-        currency=row["account__currency"] if has_account else DEFAULT_CURRENCY,
-        credit_limit=row["account__credit_limit"] if has_account else 0,
+        payment_terms=term("payment_terms"),
+        currency=term("currency"),
+        credit_limit=term("credit_limit"),
         current_balance=row.get("b2b_current_balance", 0),
-        discount_rate=row["account__discount_rate"] if has_account else 0,
-        preferred_shipping=row["account__preferred_shipping"] if has_account else "",
+        discount_rate=term("discount_rate"),
+        preferred_shipping=term("preferred_shipping"),
         price_list_id=row["account__price_list_id"],
         customer_since=row["account__customer_since"] or row["created_at"],
         lifetime_value=row.get("b2b_lifetime_value", 0),
