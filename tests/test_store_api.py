@@ -234,6 +234,27 @@ def test_name_sort_uses_the_shown_name(world):
     assert ids_of(response) == [str(a.uuid), str(b.uuid), str(c.uuid)]
 
 
+def test_the_shown_name_in_sql_is_the_python_rule(world):
+    """customers.models.display_name_sql and display_name agree on every combination of
+    blank and set name parts (the rule is written twice, once per language, side by side)."""
+    import itertools
+
+    from customers.models import Customer, display_name_sql
+
+    parts = ("name", "local_name", "first_name", "preposition", "last_name")
+    parts += ("discord_display_name", "discord_username")
+    made = []
+    for i, mask in enumerate(itertools.product((False, True), repeat=len(parts))):
+        values = {p: (f"{p[:3]}{i}" if on else "") for p, on in zip(parts, mask, strict=True)}
+        made.append(CustomerFactory(tenant=world.tenant, email=f"e{i}@x.example", **values))
+    shown = dict(
+        Customer.objects.filter(pk__in=[c.pk for c in made])
+        .annotate(shown=display_name_sql())
+        .values_list("pk", "shown")
+    )
+    assert {c.pk: c.display_name for c in made} == shown
+
+
 # --- filters ----------------------------------------------------------------------------------
 
 
