@@ -323,5 +323,3 @@ HUB_DEMO_SEEDS.append("b2b.demo.seed")
 # b2b analytics and credit checks: the thresholds and their defaults are in b2b/conf.py
 # (DEFAULTS, documented in b2b/analytics.py and b2b/credit.py); override any of them here.
 HUB_B2B: dict = {}
-# `manage.py generate` (customers/generate.py): the other apps' parts of synthetic data.
-HUB_GENERATORS: list[str] = ["stores.generate.StoreLinks", "b2b.generate.B2BAccounts"]
