@@ -21,6 +21,7 @@ import orjson
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
@@ -218,6 +219,21 @@ def list_envelope(name: str, serializer) -> serializers.Serializer:
 
 class B2BMessageSerializer(serializers.Serializer):
     message = serializers.CharField()
+
+
+def data_response(data, *, status: int = 200) -> Response:
+    """The seed's success envelope: ``{"data": ...}``."""
+    return Response({"data": data}, status=status)
+
+
+def list_response(data, meta: dict) -> Response:
+    """The seed's list envelope: ``{"data": [...], "meta": {...}}``."""
+    return Response({"data": data, "meta": meta})
+
+
+def message_response(message: str) -> Response:
+    """The seed's answer to a removal: ``{"data": {"message": ...}}``."""
+    return data_response({"message": message})
 
 
 # --- views --------------------------------------------------------------------------------
