@@ -250,3 +250,29 @@ def test_concurrent_promotions_leave_exactly_one():
         thread.join()
     assert set(statuses) <= {200, 409}, statuses
     assert Contact.objects.filter(customer=customer, is_primary=True).count() == 1
+
+
+def test_a_create_with_two_primary_contacts_is_refused_by_the_service_and_writes_nothing(world):
+    """The rule lives in b2b.services (primary_contacts_check), which the API and the admin
+    share; the answer is the seed's validation error naming the field."""
+    from customers.models import Customer
+
+    before = Customer.objects.count()
+    response = bearer_client(world.agent).post(
+        "/api/customers",
+        {
+            "name": "Two Primaries Ltd",
+            "email": "two-primaries@example.com",
+            "contacts": [
+                {"name": "A", "email": "a@example.com", "is_primary": True},
+                {"name": "B", "email": "b@example.com", "is_primary": True},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    body = json_of(response)["error"]
+    assert body["code"] == "validation_error"
+    assert body["details"] == {"contacts": ["At most one contact can be primary."]}
+    assert Customer.objects.count() == before
+    assert not Contact.objects.filter(email__in=["a@example.com", "b@example.com"]).exists()

@@ -122,11 +122,6 @@ class B2BCustomerInputSerializer(serializers.Serializer):
         many=True, required=False, max_length=50, help_text="POST only; at most one primary."
     )
 
-    def validate_contacts(self, value):
-        if sum(1 for c in value if c.get("is_primary")) > 1:
-            raise serializers.ValidationError("At most one contact can be primary.")
-        return value
-
 
 class B2BCustomerUpdateSerializer(B2BCustomerInputSerializer):
     """PUT: only the fields sent change (contacts have their own endpoints)."""
