@@ -7,8 +7,11 @@ before the services apply the domain rules.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -397,12 +400,36 @@ DATE_BOUND_PATTERN = (
     }
 )
 class DateBoundField(serializers.CharField):
-    """A date (YYYY-MM-DD) or an ISO 8601 date-time, parsed by the view (``_bound``); a
-    date-time without a time zone is UTC."""
+    """A date (YYYY-MM-DD) or an ISO 8601 date-time, as an aware datetime: a date-time
+    without a time zone is UTC; a date is its midnight, or the next day's for an ``end``
+    bound (the whole day is included)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, end: bool = False, **kwargs):
         kwargs.setdefault("max_length", 64)
+        self.end = end
         super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)  # the text, its length checked
+        if value is None:
+            return None
+        value = value.strip()
+        try:
+            if len(value) == 10:
+                day = date.fromisoformat(value)
+                if self.end:
+                    day += timedelta(days=1)
+                return datetime.combine(day, time.min, tzinfo=UTC)
+            moment = parse_datetime(value)
+        except (ValueError, OverflowError):
+            moment = None
+        if moment is None:
+            raise serializers.ValidationError(
+                "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
+            )
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=UTC)
+        return moment
 
 
 class B2BOrderListQuerySerializer(PageQuerySerializer):
@@ -411,9 +438,16 @@ class B2BOrderListQuerySerializer(PageQuerySerializer):
         required=False, help_text="A date (inclusive) or an ISO 8601 date-time (inclusive)."
     )
     date_to = DateBoundField(
+        end=True,
         required=False,
         help_text="A date (inclusive: the whole day) or an ISO 8601 date-time (exclusive).",
     )
+
+    def validate(self, attrs):
+        date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
+        if date_from and date_to and date_from >= date_to:
+            raise serializers.ValidationError({"date_to": ["Must be after date_from."]})
+        return attrs
 
 
 # --- analytics and credit checks ----------------------------------------------------------

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from b2b import analytics, credit, selectors, services
@@ -24,7 +21,6 @@ from b2b.api.base import (
 )
 from customers.selectors import customer_get
 from pricelists.selectors import price_list_verify
-from tenants import errors
 from tenants.api.dialect import changes
 
 TAG_CUSTOMERS = "b2b: customers"
@@ -64,28 +60,6 @@ def _customer_fields(data: dict, *, tenant) -> dict:
             price_list_verify(tenant=tenant, price_list_id=ref) if ref is not None else None
         )
     return fields
-
-
-def _bound(value: str | None, field: str, *, end: bool) -> datetime | None:
-    """A query date bound: a date (``date_to`` includes the whole day) or a date-time."""
-    if value is None or value == "":
-        return None
-    value = value.strip()
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time.min, tzinfo=UTC)
-        moment = parse_datetime(value)
-    except (ValueError, OverflowError):
-        moment = None
-    if moment is None:
-        message = "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
-        raise errors.ValidationError(f"{field}: {message}", fields={field: [message]})
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -263,14 +237,12 @@ class CustomerOrdersView(B2BView):
     def get(self, request, customer_id):
         access = self.access(request)
         query = self.query(s.B2BOrderListQuerySerializer)
-        date_from = _bound(query.get("date_from"), "date_from", end=False)
-        date_to = _bound(query.get("date_to"), "date_to", end=True)
-        if date_from and date_to and date_from >= date_to:
-            message = "Must be after date_from."
-            raise errors.ValidationError(f"date_to: {message}", fields={"date_to": [message]})
         customer = customer_get(tenant=access.tenant, customer_id=customer_id)
         qs = selectors.orders_for_customer(
-            customer=customer, status=query.get("status"), date_from=date_from, date_to=date_to
+            customer=customer,
+            status=query.get("status"),
+            date_from=query.get("date_from"),
+            date_to=query.get("date_to"),
         )
         items, meta = paginate(qs, page=query["page"], limit=query["limit"])
         return list_response(s.B2BOrderSummarySerializer(items, many=True).data, meta)
