@@ -38,6 +38,8 @@ class JsonFormatter(_JsonFormatter):
         kwargs.setdefault("timestamp", True)
         kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, *DROPPED_EXTRAS])
         super().__init__(*args, **kwargs)
+        # Python's warnings go through logging too, so that stderr holds JSON lines only.
+        logging.captureWarnings(True)
 
     def add_fields(self, log_data, record, message_dict):
         super().add_fields(log_data, record, message_dict)
