@@ -30,10 +30,11 @@ request_logger = logging.getLogger("hub.request")
 
 
 class JsonFormatter(_JsonFormatter):
-    """``{"timestamp", "level", "logger", "message", "request_id", ...extras}``, one line."""
+    """``{"timestamp", "level", "logger", "message", "process", "request_id", ...extras}``,
+    one line (``process``: the gunicorn worker's pid)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("fmt", ["levelname", "name", "message"])
+        kwargs.setdefault("fmt", ["levelname", "name", "message", "process"])
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", True)
         kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, *DROPPED_EXTRAS])
