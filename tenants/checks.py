@@ -9,6 +9,7 @@
 | tenants.E004 | error | ``HUB_METRICS`` is on without ``HUB_METRICS_TOKEN`` or ``HUB_METRICS_ALLOW`` |
 | tenants.E005 | error | ``HUB_METRICS_ALLOW`` holds something that is not an address or network |
 | tenants.W005 | warning | ``HUB_METRICS_TOKEN`` is shorter than 32 characters |
+| tenants.E008 | error | ``HUB_METRICS_TOKEN`` is deploy/customer-hub.env's placeholder |
 | tenants.E006 | error | the secret key is the development key or deploy/customer-hub.env's placeholder |
 | tenants.E007 | error | ``ALLOWED_HOSTS`` is empty, a wildcard, or only the development defaults |
 """
@@ -33,6 +34,8 @@ KNOWN_SECRET_KEYS = frozenset(
 #: config/settings.py's ALLOWED_HOSTS when DJANGO_ALLOWED_HOSTS is not set
 DEVELOPMENT_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "testserver"})
 MIN_METRICS_TOKEN = 32
+#: deploy/customer-hub.env's placeholder of HUB_METRICS_TOKEN
+METRICS_TOKEN_PLACEHOLDER = "change-me-to-40-random-characters"
 
 
 def gunicorn_workers() -> int:
@@ -122,7 +125,15 @@ def metrics_protected(app_configs, **kwargs):
                     id="tenants.E005",
                 )
             )
-    if token and len(token) < MIN_METRICS_TOKEN:
+    if token == METRICS_TOKEN_PLACEHOLDER:
+        messages.append(
+            Error(
+                "HUB_METRICS_TOKEN is deploy/customer-hub.env's placeholder.",
+                hint="python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                id="tenants.E008",
+            )
+        )
+    elif token and len(token) < MIN_METRICS_TOKEN:
         messages.append(
             Warning(
                 f"HUB_METRICS_TOKEN is shorter than {MIN_METRICS_TOKEN} characters.",

@@ -396,6 +396,8 @@ def test_check_metrics_protected(settings):
     assert _ids(checks.metrics_protected(None)) == ["tenants.E004"]
     settings.HUB_METRICS_TOKEN = "short"
     assert _ids(checks.metrics_protected(None)) == ["tenants.W005"]
+    settings.HUB_METRICS_TOKEN = "change-me-to-40-random-characters"
+    assert _ids(checks.metrics_protected(None)) == ["tenants.E008"]
     settings.HUB_METRICS_TOKEN = "x" * 32
     assert checks.metrics_protected(None) == []
     settings.HUB_METRICS_ALLOW = ["10.0.0.0/8", "not-a-network"]
