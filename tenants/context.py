@@ -3,20 +3,23 @@ request learns as it runs (its tenant).
 
 The request id is set by ``config.middleware.RequestIdMiddleware`` for a request. Background
 work carries it: whoever enqueues a task passes ``current_request_id()`` along with the
-task's arguments, and the task runs inside ``request_id_bound(that_id)``, so that its log
-lines name the request that caused it::
+task's arguments (``carried()``), and the task runs bound to it (``runs_with_request_id``,
+or ``request_id_bound`` around a block), so that its log lines name the request that caused
+it::
 
-    enqueue(deliver, event_id=event.pk, request_id=current_request_id())
+    @task()
+    @runs_with_request_id
+    def deliver(*, event_id):
+        ...
 
-    def deliver(*, event_id, request_id=""):
-        with request_id_bound(request_id):
-            ...
+    deliver.enqueue(event_id=event.pk, **carried())
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import re
 import uuid
@@ -58,6 +61,23 @@ def request_id_bound(request_id: str | None) -> Iterator[str]:
     finally:
         _tenant.reset(tenant_token)
         _request_id.reset(token)
+
+
+def carried() -> dict[str, str]:
+    """The keyword arguments that carry the current request id into a task."""
+    return {"request_id": current_request_id()}
+
+
+def runs_with_request_id(func):
+    """A task function that takes ``request_id=`` (from ``carried()``) and runs bound to it;
+    called without one, it runs under a fresh id."""
+
+    @functools.wraps(func)
+    def bound(*args, request_id: str = "", **kwargs):
+        with request_id_bound(request_id):
+            return func(*args, **kwargs)
+
+    return bound
 
 
 def note_tenant(slug: str) -> None:

@@ -21,7 +21,7 @@ from django.urls import Resolver404, clear_url_caches, resolve
 from prometheus_client import REGISTRY
 
 from tenants import checks, metrics, readiness
-from tenants.context import current_request_id, request_id_bound
+from tenants.context import carried, current_request_id, request_id_bound, runs_with_request_id
 from tenants.logs import JsonFormatter
 from tests.conftest import api_key_client, bearer_client
 from tests.factories import CustomerFactory
@@ -115,6 +115,26 @@ def test_request_id_is_carried_into_background_work(caplog):
     assert current_request_id() == "-"
     record = next(r for r in caplog.records if r.name == "hub.tasks")
     assert _as_json(record)["request_id"] == "req-from-the-api"
+
+
+@runs_with_request_id
+def _task(*, seen: list):
+    seen.append(current_request_id())
+    logging.getLogger("hub.tasks").info("task ran")
+
+
+def test_a_task_runs_under_the_request_id_it_was_given(caplog):
+    caplog.set_level(logging.INFO)
+    seen = []
+    with request_id_bound("req-7"):
+        arguments = carried()
+    assert arguments == {"request_id": "req-7"}
+    _task(seen=seen, **arguments)
+    _task(seen=seen)  # enqueued outside a request: a fresh id
+    assert seen[0] == "req-7" and seen[1] not in {"req-7", "-"}
+    lines = [_as_json(r) for r in caplog.records if r.name == "hub.tasks"]
+    assert [line["request_id"] for line in lines] == seen
+    assert current_request_id() == "-"
 
 
 def test_every_log_line_is_json_in_production(tmp_path):
