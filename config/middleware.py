@@ -103,10 +103,12 @@ class RequestObservationMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         counter = _QueryCounter()
+        metrics.in_flight.inc()
         try:
             response = self.get_response(request)
         except BaseException:
             counter.stop()
+            metrics.in_flight.dec()
             raise
         context = (started, counter, current_request_id(), current_tenant())
         length = response.get("Content-Length")
@@ -134,6 +136,7 @@ class RequestObservationMiddleware:
     def _finish(self, request, response, context, size: int) -> None:
         started, counter, request_id, tenant = context
         queries = counter.stop()
+        metrics.in_flight.dec()
         seconds = time.perf_counter() - started
         try:
             dialect = dialect_for_path(request.path)

@@ -33,6 +33,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -58,6 +59,11 @@ request_duration = Histogram(
     "Time to answer a request (to its last byte for streamed answers).",
     ["dialect", "route", "status_class"],
     buckets=LATENCY_BUCKETS,
+)
+in_flight = Gauge(
+    "hub_http_requests_in_flight",
+    "Requests being answered now (summed over the live workers; compare with workers x threads).",
+    multiprocess_mode="livesum",
 )
 db_queries = Histogram(
     "hub_db_queries_per_request",

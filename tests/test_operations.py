@@ -202,6 +202,20 @@ def test_requests_are_counted_by_dialect_route_and_status_class(world):
         == duration + 3
     )
     assert _sample("hub_tenant_requests_total", tenant=world.tenant.slug) == tenant + 4
+    assert _sample("hub_http_requests_in_flight") == 0  # every answer sent
+
+
+def test_a_request_in_flight_is_counted_until_its_stream_ends(world):
+    CustomerFactory(tenant=world.tenant)
+    client = bearer_client(world.agent, **{"x-tenant-id": world.tenant.slug})
+    client.check_schema = False  # keep the stream unread
+    before = _sample("hub_http_requests_in_flight")
+    response = client.get("/api/data/customer")
+    assert response.streaming
+    assert _sample("hub_http_requests_in_flight") == before + 1
+    b"".join(response.streaming_content)
+    response.close()
+    assert _sample("hub_http_requests_in_flight") == before
 
 
 def test_labels_stay_bounded(world, settings, monkeypatch):
