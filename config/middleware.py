@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import connections
 from django.http import Http404, HttpResponse
@@ -41,12 +42,16 @@ class RequestIdMiddleware:
 
 #: the route of a request that matched no URL pattern (a 404, or answered before routing)
 UNMATCHED = "<unmatched>"
+#: the route of the static files WhiteNoise serves (before any URL pattern is tried)
+STATIC = "<static>"
 
 
 def _route(request) -> str:
     """The URL pattern that matched (``api/data/customer/<str:id>``), never the path."""
     match = getattr(request, "resolver_match", None)
     if match is None:
+        if request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return STATIC
         try:
             match = resolve(request.path_info)
         except Resolver404:

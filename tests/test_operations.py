@@ -87,6 +87,8 @@ def test_request_line_of_an_anonymous_unmatched_request(caplog):
     assert line["actor_kind"] == "anonymous" and line["actor_id"] is None
     assert line["tenant"] is None and line["dialect"] == "none"
     assert "someone" not in json.dumps(line)
+    Client().get("/static/admin/css/no-such-file.css")
+    assert _as_json(_request_lines(caplog)[-1])["route"] == "<static>"
 
 
 def test_a_streamed_answer_is_logged_after_its_last_byte(world, caplog):
@@ -346,7 +348,12 @@ def test_scrape_time_gauges(metrics_routed, settings):
 
 # --- readiness ------------------------------------------------------------------------------------
 
+#: /readyz asks every database alias (a replica too, which tests/test_perf_router.py declares);
+#: transactional, so that no test transaction holds the mirror's SQLite file
+every_database = pytest.mark.django_db(transaction=True, databases="__all__")
 
+
+@every_database
 def test_readyz_checks_the_database_and_the_cache():
     response = Client().get("/readyz")
     assert response.status_code == 200
@@ -355,6 +362,7 @@ def test_readyz_checks_the_database_and_the_cache():
     assert set(body["checks"]) >= {"database", "cache"}
 
 
+@every_database
 def test_readyz_names_a_failing_cache():
     with mock.patch.object(cache, "get", side_effect=ConnectionError("redis is down")):
         response = Client().get("/readyz")
@@ -369,6 +377,7 @@ def test_readyz_names_a_failing_cache():
     assert body["checks"]["database"]["status"] == "ok"
 
 
+@every_database
 def test_readyz_names_a_failing_database_while_healthz_is_liveness_only():
     with mock.patch(
         "django.db.backends.utils.CursorWrapper.execute", side_effect=DatabaseError("down")
@@ -378,6 +387,7 @@ def test_readyz_names_a_failing_database_while_healthz_is_liveness_only():
     assert response.json()["failing"] == ["database"]
 
 
+@every_database
 def test_readyz_runs_registered_checks():
     readiness.register_check("worker", lambda: "no worker seen for 75 s")
     readiness.register_check("queue", lambda: None)
