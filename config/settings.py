@@ -10,6 +10,10 @@ REDIS_URL             redis://host:6379/0: the shared cache (rate limits, lockou
 HUB_LIMITS_STORE      cache | database: where limits are counted (tenants/throttling.py)
 HUB_TRUSTED_PROXIES   reverse proxies in front that append to X-Forwarded-For (tenants/proxies.py)
 HUB_API_RATE, HUB_LOGIN_RATE, HUB_LOGIN_USERNAME_RATE, HUB_LOGIN_LOCKOUT_*   see tenants/throttling.py
+HUB_LOG_FORMAT        json | plain: the console log format (json unless DEBUG; tenants/logs.py)
+HUB_METRICS           "1" routes /metrics (tenants/metrics.py); HUB_METRICS_TOKEN its bearer secret,
+                      HUB_METRICS_ALLOW the addresses/networks that may scrape it (comma-separated)
+PROMETHEUS_MULTIPROC_DIR  where gunicorn's workers share their metrics (deploy/gunicorn.conf.py)
 """
 
 import os
@@ -66,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestObservationMiddleware",  # the request's log line and metrics
     "config.middleware.ApiNoStoreMiddleware",
     "config.middleware.ProxyBodyLimitMiddleware",  # nginx's 413, in the dialect's format
     "django.middleware.security.SecurityMiddleware",
@@ -231,7 +236,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     # The TLS terminator (load balancer, nginx) sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Probes and scrapes may reach gunicorn itself, over plain HTTP on the loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -294,26 +300,40 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Logging ----------------------------------------------------------------------------------
+# --- Logging (tenants/logs.py) ------------------------------------------------------------------
+# One JSON object per line by default in production, readable lines for `make run`.
+HUB_LOG_FORMAT = os.environ.get("HUB_LOG_FORMAT") or ("plain" if DEBUG else "json")
+if HUB_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("HUB_LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "tenants.context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "tenants.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": HUB_LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        # 4xx warnings name the raw path; the request line (hub.request) says it better.
         "django.request": {"level": "ERROR", "propagate": True},
+        # SQL with its parameters is personal data: never logged, even at DEBUG.
+        "django.db.backends": {"level": "INFO", "propagate": True},
     },
 }
+
+# --- Metrics (tenants/metrics.py) and readiness (tenants/readiness.py) ------------------------
+HUB_METRICS = env_bool("HUB_METRICS", False)
+HUB_METRICS_TOKEN = os.environ.get("HUB_METRICS_TOKEN", "")
+HUB_METRICS_ALLOW = env_list("HUB_METRICS_ALLOW")
+HUB_METRICS_MAX_TENANTS = int(os.environ.get("HUB_METRICS_MAX_TENANTS", "200"))
 
 # --- Domain settings --------------------------------------------------------------------------
 HUB_API_KEY_PREFIX = "chk_"

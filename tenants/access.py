@@ -19,6 +19,7 @@ from typing import Any
 
 from tenants import errors
 from tenants.authentication import ApiKeyUser
+from tenants.context import note_tenant
 from tenants.ids import parse_uuid
 from tenants.models import ApiKey, Membership, Role, Tenant
 
@@ -98,6 +99,7 @@ def tenant_access(
     if role is None:
         raise errors.PermissionDenied(denied)
     access = Access(tenant=tenant, role=role, user=user, api_key=api_key)
+    note_tenant(tenant.slug)  # the request's log line and metrics name it
     if write is None:
         write = request.method not in SAFE_METHODS
     if write:
