@@ -10,6 +10,7 @@ REDIS_URL             redis://host:6379/0: the shared cache (rate limits, lockou
 HUB_LIMITS_STORE      cache | database: where limits are counted (tenants/throttling.py)
 HUB_TRUSTED_PROXIES   reverse proxies in front that append to X-Forwarded-For (tenants/proxies.py)
 HUB_API_RATE, HUB_LOGIN_RATE, HUB_LOGIN_USERNAME_RATE, HUB_LOGIN_LOCKOUT_*   see tenants/throttling.py
+HUB_EVENTS_RETENTION_DAYS   days the change events are kept (default 30; manage.py purge_events)
 """
 
 import os
@@ -199,6 +200,8 @@ CACHES = {
 
 # --- Reliability (tenants/idempotency.py, tenants/throttling.py) ------------------------------
 HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "24"))
+# change events are kept this many days (tenants.events.events_purge, manage.py purge_events)
+HUB_EVENTS_RETENTION_DAYS = int(os.environ.get("HUB_EVENTS_RETENTION_DAYS", "30"))
 HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
 HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
 HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))
@@ -284,7 +287,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # the actor of a history entry and of a change event: one enum, one name
+    "ENUM_NAME_OVERRIDES": {"ActorTypeEnum": ["user", "api_key", "system"]},
     "SCHEMA_PATH_PREFIX": r"/",
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "POSTPROCESSING_HOOKS": [
