@@ -512,10 +512,12 @@ def order_update(
     Becoming ``shipped`` sets ``ship_date`` and becoming ``delivered`` sets ``delivery_date``
     to now, unless they are given. Repeating the current status is a no-op.
     """
-    given = order
-    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
-    if SalesOrder.customer.is_cached(given):  # the event names it without a query
-        order.customer = given.customer
+    # the customer read with the order (its event names it), only the order locked
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=order.pk)
+    )
     before = events.payload("order", order)
     now = timezone.now()
     if status is not UNSET and status != order.status:

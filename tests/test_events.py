@@ -578,3 +578,37 @@ def test_purge_deletes_the_expired_events_in_batches(world, settings):
     call_command("purge_events", stdout=out)
     assert "Deleted 2 event(s)" in out.getvalue()
     assert Event.objects.count() == 0
+
+
+def test_admin_change_form_and_client_type_removal_are_the_staff_users(world):
+    from tests.test_admin_customers import _inline_management, change_url
+
+    staff = make_staff(world.admin)
+    vip = ClientTypeFactory(tenant=world.tenant, name="vip")
+    customer = CustomerFactory(tenant=world.tenant, email="mine@example.com", tags=[vip])
+    client = admin_client(staff)
+    form = client.get(change_url(customer)).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "tags"}
+    data |= _inline_management(customer)
+    data["tags"] = [str(vip.pk)]
+    data["name"] = "Renamed"
+    response = client.post(change_url(customer), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    updated = only("customer.updated")
+    assert updated.actor == user_actor(staff, "admin")
+    assert updated.previous_attributes == {"name": customer.name}
+
+    response = client.post(
+        reverse("admin:customers_clienttype_delete", args=[vip.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    tags = only("customer.tags_updated")
+    assert tags.actor == user_actor(staff, "admin")
+    assert tags.data == {"customer_id": str(customer.uuid), "tags": []}
+
+
+def test_the_demo_emits_through_the_services(db):
+    call_command("demo", stdout=io.StringIO())
+    emitted = set(Event.objects.values_list("type", flat=True))
+    assert {"customer.created", "store_link.created", "order.created"} <= emitted
+    assert set(Event.objects.values_list("actor__type", flat=True)) == {"system"}

@@ -798,7 +798,7 @@ def test_bulk_accepts_1000_ids_in_a_constant_number_of_queries(world, django_ass
     # + 1: the INSERT of the change events (tenants.events: one per service call)
     with django_assert_num_queries(10):
         assert json_of(api.delete(BULK, {"ids": few}, format="json"))["deletedCount"] == 1
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert json_of(api.delete(BULK, {"ids": many}, format="json"))["deletedCount"] == 2
 
 
