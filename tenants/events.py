@@ -69,10 +69,12 @@ RESERVED = frozenset(
     {EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED, EventType.CUSTOMER_REDACTED}
 )
 
-#: the kind of record each type's ``data`` is (its payload builder)
-KIND_OF: dict[str, str] = {t.value: t.value.partition(".")[0] for t in EventType}
-for _type in (EventType.CUSTOMER_TAGS_UPDATED,):
-    KIND_OF[_type.value] = "customer_tags"
+#: the kind of record each type's ``data`` is (its payload builder): the type's prefix, but
+#: for the tags, whose data is the customer's tag names
+KIND_OF: dict[str, str] = {
+    **{t.value: t.value.partition(".")[0] for t in EventType},
+    EventType.CUSTOMER_TAGS_UPDATED.value: "customer_tags",
+}
 
 #: rows per INSERT of a bulk write (one statement per event would be the alternative)
 INSERT_BATCH = 1000
