@@ -612,3 +612,32 @@ def test_the_demo_emits_through_the_services(db):
     emitted = set(Event.objects.values_list("type", flat=True))
     assert {"customer.created", "store_link.created", "order.created"} <= emitted
     assert set(Event.objects.values_list("actor__type", flat=True)) == {"system"}
+
+
+def test_linking_a_user_and_coalescing_one_calls_updates(world):
+    from customers.services import customer_link_user
+    from tenants.services import membership_grant
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="newcomer")
+    membership_grant(user=user, tenant=world.tenant)
+    customer = customer_create(tenant=world.tenant, name="Ada", notes="a")
+    Event.objects.all().delete()
+    customer_link_user(customer=customer, user=user)
+    assert only("customer.updated").previous_attributes == {"user_id": None}
+    assert only("customer.updated").data["user_id"] == str(user.pk)
+    Event.objects.all().delete()
+    # two updates of one record in one transaction are one event with the earliest values;
+    # changed back, none
+    with transaction.atomic(), events.collect():
+        customer_update(customer=customer, notes="b", name="Ada L")
+        customer_update(customer=customer, notes="c")
+        customer_update(customer=customer, name="Ada")
+    updated = only("customer.updated")
+    assert updated.previous_attributes == {"notes": "a"}
+    assert updated.data["notes"] == "c" and updated.data["name"] == "Ada"
+    Event.objects.all().delete()
+    with transaction.atomic(), events.collect():
+        customer_update(customer=customer, notes="d")
+        customer_update(customer=customer, notes="c")
+    assert written() == []
