@@ -641,3 +641,37 @@ def test_linking_a_user_and_coalescing_one_calls_updates(world):
         customer_update(customer=customer, notes="d")
         customer_update(customer=customer, notes="c")
     assert written() == []
+
+
+def test_address_updates_order_updates_and_a_price_list_set(world):
+    from b2b.services import order_update
+    from customers.services import address_rename
+
+    customer = customer_create(tenant=world.tenant, name="Ada")
+    address_set(customer=customer, key="home", city="Haarlem", line1="Elm")
+    order = order_create(
+        tenant=world.tenant,
+        customer=customer,
+        lines=[{"sku": world.products[0].sku, "quantity": 1}],
+    )
+    CustomerStoreFactory(customer=customer, store=world.store)
+    Event.objects.all().delete()
+    address_set(customer=customer, key="home", city="Leiden", line1="Elm")
+    assert only("address.updated").previous_attributes == {"city": "Haarlem"}
+    address_rename(customer=customer, key="home", new_key="house")
+    assert written(type="address.updated")[-1].previous_attributes == {"address_id": "home"}
+    paid = timezone.now()
+    order_update(order=order, paid_at=paid)
+    updated = only("order.updated")
+    assert updated.previous_attributes == {"paid_at": None}
+    assert updated.data["paid_at"] is not None
+    client = bearer_client(world.agent, **{"x-store-id": str(world.store.id)})
+    response = client.put(
+        f"/customers/{customer.uuid}/price-list",
+        {"priceListId": str(world.price_list.id)},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    changed = only("store_link.price_list_changed")
+    assert changed.previous_attributes == {"price_list_id": None}
+    assert changed.data["price_list_id"] == str(world.price_list.id)
