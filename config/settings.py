@@ -14,6 +14,7 @@ HUB_LOG_FORMAT        json | plain: the console log format (json unless DEBUG; t
 HUB_METRICS           "1" routes /metrics (tenants/metrics.py); HUB_METRICS_TOKEN its bearer secret,
                       HUB_METRICS_ALLOW the addresses/networks that may scrape it (comma-separated)
 PROMETHEUS_MULTIPROC_DIR  where gunicorn's workers share their metrics (deploy/gunicorn.conf.py)
+HUB_EVENTS_RETENTION_DAYS   days the change events are kept (default 30; manage.py purge_events)
 """
 
 import os
@@ -204,6 +205,8 @@ CACHES = {
 
 # --- Reliability (tenants/idempotency.py, tenants/throttling.py) ------------------------------
 HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "24"))
+# change events are kept this many days (tenants.events.events_purge, manage.py purge_events)
+HUB_EVENTS_RETENTION_DAYS = int(os.environ.get("HUB_EVENTS_RETENTION_DAYS", "30"))
 HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
 HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
 HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))
@@ -290,7 +293,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # the actor of a history entry and of a change event: one enum, one name
+    "ENUM_NAME_OVERRIDES": {"ActorTypeEnum": ["user", "api_key", "system"]},
     "SCHEMA_PATH_PREFIX": r"/",
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "POSTPROCESSING_HOOKS": [

@@ -9,6 +9,9 @@ from typing import Any
 from django.urls import Resolver404, get_resolver, resolve
 
 from customers.models import Customer
+from tenants import events
+from tenants.events import EventType
+from tenants.models import Event
 from tests.conftest import api_key_client, bearer_client
 from tests.factories import (
     AccountFactory,
@@ -131,6 +134,7 @@ class Refs:
     product_id: str
     user_id: int
     extra: dict = field(default_factory=dict)
+    event_id: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -152,6 +156,14 @@ def populate(world, label: str) -> Refs:
     order = SalesOrderFactory(customer=customer)
     OrderLineFactory(order=order, product=world.products[0])
     CreditCheckFactory(customer=customer)
+    # the factories write no events: one about the customer (its data names the label)
+    event = Event.objects.create(
+        tenant=tenant,
+        type=EventType.CUSTOMER_UPDATED,
+        customer_uuid=customer.uuid,
+        data=events.payload("customer", customer),
+        previous_attributes={"notes": ""},
+    )
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -165,6 +177,7 @@ def populate(world, label: str) -> Refs:
         price_list_id=str(world.price_list.id),
         product_id=str(world.products[0].id),
         user_id=world.agent.pk,
+        event_id=str(event.uuid),
     )
 
 

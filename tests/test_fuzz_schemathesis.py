@@ -72,7 +72,15 @@ CHECKS = [
     response_headers_conformance,
 ]
 #: operations for which negative data generation is impossible (nothing to negate)
-ID_PARAMETERS = {"id", "customerId", "customer_id", "contact_id", "order_id", "addressId"}
+ID_PARAMETERS = {
+    "id",
+    "customerId",
+    "customer_id",
+    "contact_id",
+    "order_id",
+    "addressId",
+    "event_id",
+}
 
 
 def _schema():
@@ -139,6 +147,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "contact_id": refs.contact_id,
         "order_id": refs.order_id,
         "addressId": refs.address_key,
+        "event_id": refs.event_id,
     }
 
 

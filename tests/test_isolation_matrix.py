@@ -142,6 +142,8 @@ def fill(route: str, dialect: str, ids: Refs, slug: str) -> str:
             return ids.contact_id
         if name == "order_id":
             return ids.order_id
+        if name == "event_id":
+            return ids.event_id
         raise LookupError(f"no filler for path parameter {name!r} of route {route!r}")
 
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
