@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from tenants.models import Membership, Role
 from tenants.reach import store_reach
 
