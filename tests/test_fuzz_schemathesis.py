@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import os
 from collections import Counter
+from decimal import Decimal
 
 import hypothesis
 import pytest
@@ -151,6 +152,20 @@ def real_ids(path: str, refs) -> dict[str, str]:
     }
 
 
+def json_numbers(value):
+    """``value`` with the ``Decimal`` numbers schemathesis may generate for a ``number``
+    (negative examples) as the JSON numbers they stand for: the WSGI transport encodes
+    bodies with the standard ``json`` module, which refuses ``Decimal``."""
+    if isinstance(value, Decimal):
+        integral = value.is_finite() and value == value.to_integral_value()
+        return int(value) if integral else float(value)
+    if isinstance(value, dict):
+        return {k: json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_numbers(v) for v in value]
+    return value
+
+
 def describe(case, response) -> str:
     return (
         f"{case.method} {case.formatted_path} query={case.query!r} "
@@ -198,6 +213,7 @@ def test_fuzz_operation(method, path, fuzz_world, in_process):
                 if data.draw(st.booleans(), label=f"real {name}"):
                     case.path_parameters[name] = ids[name]
             counter["examples"] += 1
+            case.body = json_numbers(case.body)
             response = None
             try:
                 response = case.call(headers=headers)
