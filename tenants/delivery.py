@@ -1,0 +1,396 @@
+"""The webhook pipeline: outbox -> deliveries -> signed HTTP attempts (docs/webhooks.md).
+
+1. ``fan_out`` reads the outbox (tenants.Event) after a stored position and writes one
+   ``WebhookDelivery`` per (matching enabled endpoint, event). Writers do nothing more than
+   insert their event; ids that were not committed when the fan-out passed them are kept as
+   gaps and looked for again (a long transaction commits them later; a rolled-back one never).
+2. ``claim`` takes due deliveries (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL; a
+   compare-and-set on the lease everywhere), never one whose customer has an earlier delivery
+   still pending to the same endpoint, at most ``HUB_WEBHOOKS_MAX_IN_FLIGHT`` per endpoint,
+   and groups them per endpoint into batches with a lease.
+3. ``deliver_claimed`` (the ``deliver_batch`` task, run by any worker) signs and POSTs a
+   batch concurrently, logs every attempt and settles each delivery: delivered, retried on
+   the schedule, or given up; a 410 or failures for ``HUB_WEBHOOKS_DISABLE_AFTER_HOURS``
+   disable the endpoint.
+
+``tick`` runs 1 and 2 and enqueues the batches; ``manage.py hub_worker`` calls it in a loop
+beside the task workers. A worker that dies mid-batch leaves its lease to expire: the next
+claim takes the deliveries again (at least once).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.utils import timezone
+
+from tenants import webhooks
+from tenants.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookFanout
+
+logger = logging.getLogger(__name__)
+
+#: seconds before each retry (Svix's schedule): then every 10 hours until the retry window
+#: (HUB_WEBHOOKS_RETRY_HOURS) closes
+SCHEDULE = (5, 60, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
+JITTER = 0.2
+FANOUT_BATCH = 1000
+MAX_GAPS = 10_000
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt, with ±20 % jitter (so that
+    the deliveries that failed together do not come back together)."""
+    base = SCHEDULE[min(attempts, len(SCHEDULE)) - 1]
+    return base * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def retry_window() -> timedelta:
+    return timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS)
+
+
+# --- 1. fan-out -------------------------------------------------------------------------------
+
+
+def matches(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    if not endpoint.event_types:
+        return True
+    for pattern in endpoint.event_types:
+        if pattern == event_type or (
+            pattern.endswith(".*") and event_type.startswith(pattern[:-1])
+        ):
+            return True
+    return False
+
+
+def deliveries_for(events, now) -> list[WebhookDelivery]:
+    """Unsaved deliveries of ``events`` to their tenants' enabled, matching endpoints."""
+    tenant_ids = {e.tenant_id for e in events}
+    endpoints: dict = {}
+    for endpoint in WebhookEndpoint.objects.filter(tenant_id__in=tenant_ids, enabled=True):
+        endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
+    until = now + retry_window()
+    return [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event_id=event.pk,
+            customer_uuid=event.customer_uuid,
+            next_attempt_at=now,
+            retry_until=until,
+            created_at=now,
+        )
+        for event in events
+        for endpoint in endpoints.get(event.tenant_id, ())
+        if matches(endpoint, event.type)
+    ]
+
+
+EVENT_FIELDS = ("id", "tenant_id", "type", "customer_uuid")
+
+
+def fan_out(*, limit: int = FANOUT_BATCH) -> int:
+    """Write the deliveries of the events after the stored position (and of the gaps that
+    have since committed); the number of events read. One fan-out at a time: the others skip."""
+    now = timezone.now()
+    with transaction.atomic():
+        WebhookFanout.objects.get_or_create(pk=1)
+        state = WebhookFanout.objects.select_for_update(**skip_locked()).filter(pk=1).first()
+        if state is None:
+            return 0  # another worker is fanning out
+        events = list(
+            Event.objects.filter(id__gt=state.position).order_by("id").only(*EVENT_FIELDS)[:limit]
+        )
+        gaps = [g for g in state.gaps if g[2] > time.time() - settings.HUB_WEBHOOKS_GAP_SECONDS]
+        late = []
+        if gaps:
+            in_gaps = Q()
+            for first, last, _ in gaps:
+                in_gaps |= Q(id__gte=first, id__lte=last)
+            late = list(Event.objects.filter(in_gaps).order_by("id").only(*EVENT_FIELDS))
+            gaps = remove_found(gaps, [e.pk for e in late])
+        previous = state.position
+        for event in events:
+            # (from the start, the ids below the first event are no gap: none were written)
+            if event.pk > previous + 1 and previous > 0:
+                gaps.append([previous + 1, event.pk - 1, time.time()])
+            previous = event.pk
+        WebhookDelivery.objects.bulk_create(
+            deliveries_for(late + events, now), ignore_conflicts=True, batch_size=500
+        )
+        if len(gaps) > MAX_GAPS:
+            logger.warning("webhook fan-out: %d gaps, dropping the oldest", len(gaps))
+            gaps = gaps[-MAX_GAPS:]
+        state.position = previous
+        state.gaps = gaps
+        state.save(update_fields=["position", "gaps", "updated_at"])
+    return len(events) + len(late)
+
+
+def remove_found(gaps: list, found: list[int]) -> list:
+    """``gaps`` without the ids ``found`` (which split a range in two)."""
+    out = []
+    found_set = sorted(found)
+    for first, last, seen in gaps:
+        start = first
+        for pk in (p for p in found_set if first <= p <= last):
+            if pk > start:
+                out.append([start, pk - 1, seen])
+            start = pk + 1
+        if start <= last:
+            out.append([start, last, seen])
+    return out
+
+
+def skip_locked() -> dict:
+    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
+
+
+# --- 2. claim ---------------------------------------------------------------------------------
+
+
+def claim(*, limit: int | None = None) -> list[tuple[list[int], str]]:
+    """Take due deliveries for a worker: ``[(delivery ids of one endpoint, lease), ...]``."""
+    now = timezone.now()
+    limit = limit or settings.HUB_WEBHOOKS_BATCH * 10
+    lease_until = now + timedelta(seconds=settings.HUB_WEBHOOKS_LEASE_SECONDS)
+    earlier_pending = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        customer_uuid=OuterRef("customer_uuid"),
+        status=WebhookDelivery.Status.PENDING,
+        event_id__lt=OuterRef("event_id"),
+    )
+    in_flight = dict(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, locked_until__gt=now)
+        .values("endpoint_id")
+        .annotate(n=Count("id"))
+        .values_list("endpoint_id", "n")
+    )
+    batches: dict = {}
+    with transaction.atomic():
+        rows = list(
+            WebhookDelivery.objects.filter(
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at__lte=now,
+                endpoint__enabled=True,
+            )
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .exclude(Exists(earlier_pending))
+            .order_by("next_attempt_at", "id")
+            .select_for_update(of=("self",), **skip_locked())
+            .values_list("id", "endpoint_id", "lease")[:limit]
+        )
+        for pk, endpoint_id, old_lease in rows:
+            room = settings.HUB_WEBHOOKS_MAX_IN_FLIGHT - in_flight.get(endpoint_id, 0)
+            if room <= 0:
+                continue
+            in_flight[endpoint_id] = in_flight.get(endpoint_id, 0) + 1
+            batches.setdefault(endpoint_id, []).append((pk, old_lease))
+        out = []
+        for items in batches.values():
+            for start in range(0, len(items), settings.HUB_WEBHOOKS_BATCH):
+                chunk = items[start : start + settings.HUB_WEBHOOKS_BATCH]
+                lease = uuid.uuid4().hex
+                taken = []
+                for pk, old_lease in chunk:
+                    # compare-and-set: on SQLite (no row locks) another claimer may have won
+                    won = WebhookDelivery.objects.filter(
+                        pk=pk, lease=old_lease, status=WebhookDelivery.Status.PENDING
+                    ).update(lease=lease, locked_until=lease_until)
+                    if won:
+                        taken.append(pk)
+                if taken:
+                    out.append((taken, lease))
+    return out
+
+
+# --- 3. deliver -------------------------------------------------------------------------------
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now) -> list[str]:
+    out = [webhooks.decrypt_secret(endpoint.secret_encrypted)]
+    if endpoint.previous_secret_encrypted and endpoint.previous_secret_expires_at > now:
+        out.append(webhooks.decrypt_secret(endpoint.previous_secret_encrypted))
+    return out
+
+
+def request_for(delivery: WebhookDelivery, now) -> tuple[str, bytes, dict]:
+    event = delivery.event
+    body = webhooks.payload_bytes(webhooks.event_payload(event, delivery.endpoint.tenant.slug))
+    msg_id = str(event.uuid)
+    signed_at = datetime.now(UTC)  # the wall clock at sending: the receiver checks it
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(signed_at.timestamp())),
+        "webhook-signature": webhooks.signature_header(
+            signing_secrets(delivery.endpoint, now), msg_id, signed_at, body
+        ),
+    }
+    return delivery.endpoint.url, body, headers
+
+
+def deliver_claimed(delivery_ids: list[int], lease: str) -> int:
+    """Deliver the batch claimed under ``lease``: only the deliveries still held by it (a
+    late duplicate of the task, whose lease was taken over, does nothing). The number sent."""
+    now = timezone.now()
+    renewed = WebhookDelivery.objects.filter(
+        pk__in=delivery_ids, lease=lease, status=WebhookDelivery.Status.PENDING
+    ).update(locked_until=now + timedelta(seconds=settings.HUB_WEBHOOKS_LEASE_SECONDS))
+    if not renewed:
+        return 0
+    deliveries = list(
+        WebhookDelivery.objects.filter(pk__in=delivery_ids, lease=lease)
+        .select_related("event", "endpoint", "endpoint__tenant")
+        .order_by("id")
+    )
+    requests = []
+    for delivery in deliveries:
+        try:
+            requests.append((delivery, request_for(delivery, now)))
+        except webhooks.errors.DomainError as exc:  # an unreadable secret
+            requests.append((delivery, exc))
+    timeout = settings.HUB_WEBHOOKS_TIMEOUT_SECONDS
+
+    def send(item):
+        _, request = item
+        if isinstance(request, Exception):
+            return webhooks.Outcome(None, 0, error=str(request)[:255])
+        url, body, headers = request
+        return webhooks.post(url, body, headers, timeout=timeout)
+
+    workers = max(1, min(len(requests), settings.HUB_WEBHOOKS_CONCURRENCY))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(send, requests))
+    for (delivery, _), outcome in zip(requests, outcomes, strict=True):
+        settle(delivery, lease, outcome)
+    return len(deliveries)
+
+
+def settle(delivery: WebhookDelivery, lease: str, outcome: webhooks.Outcome) -> None:
+    """Log the attempt and move the delivery on; the endpoint's failure run too."""
+    now = timezone.now()
+    Status = WebhookDelivery.Status
+    attempts = delivery.attempts + 1
+    fields = {
+        "attempts": attempts,
+        "last_status_code": outcome.status_code,
+        "locked_until": None,
+        "lease": "",
+    }
+    gone = outcome.status_code == 410
+    if outcome.succeeded:
+        fields.update(status=Status.DELIVERED, delivered_at=now)
+    else:
+        if gone or now >= delivery.retry_until:
+            fields.update(status=Status.FAILED)
+        else:
+            # the last attempt is at the window's end, whatever the schedule says
+            next_at = now + timedelta(seconds=retry_delay(attempts))
+            fields.update(next_attempt_at=min(next_at, delivery.retry_until))
+    with transaction.atomic():
+        updated = WebhookDelivery.objects.filter(
+            pk=delivery.pk, lease=lease, status=Status.PENDING
+        ).update(**fields)
+        if not updated:
+            return  # another worker took it over after our lease ran out: its outcome counts
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            attempted_at=now,
+            succeeded=outcome.succeeded,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            response_excerpt=outcome.excerpt[: WebhookAttempt.EXCERPT_CHARS],
+            error=outcome.error[:255],
+        )
+        endpoints = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
+        if outcome.succeeded:
+            endpoints.filter(failing_since__isnull=False).update(failing_since=None)
+            return
+        endpoints.filter(failing_since__isnull=True).update(failing_since=now)
+        if gone:
+            reason = "The endpoint answered 410 Gone."
+        else:
+            limit = now - timedelta(hours=settings.HUB_WEBHOOKS_DISABLE_AFTER_HOURS)
+            endpoints = endpoints.filter(failing_since__lte=limit)
+            reason = (
+                f"Every attempt failed for {settings.HUB_WEBHOOKS_DISABLE_AFTER_HOURS:g} hours "
+                f"(last: {outcome.status_code or outcome.error})."
+            )
+        if endpoints.filter(enabled=True).update(
+            enabled=False, disabled_at=now, disabled_reason=reason[:255]
+        ):
+            logger.warning("webhook endpoint %s disabled: %s", delivery.endpoint_id, reason)
+
+
+# --- the loop ---------------------------------------------------------------------------------
+
+
+def tick(*, enqueue: bool = True) -> int:
+    """One round: fan out, claim, and hand the batches to the task queue (``enqueue``) or
+    deliver them here. The number of batches."""
+    from tenants.tasks import deliver_batch
+
+    fan_out()
+    batches = claim()
+    for ids, lease in batches:
+        if enqueue:
+            deliver_batch.enqueue(ids, lease)
+        else:
+            deliver_claimed(ids, lease)
+    return len(batches)
+
+
+def drain(*, rounds: int = 100) -> None:
+    """Tick until nothing is due (tests, and the throughput measure)."""
+    for _ in range(rounds):
+        if not tick(enqueue=False):
+            return
+
+
+# --- figures for ops (metrics and readiness; docs/webhooks.md) -------------------------------
+
+
+def backlog() -> dict:
+    """Pending deliveries, how many are due, and the oldest undelivered one's age in seconds."""
+    now = timezone.now()
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    figures = pending.aggregate(
+        pending=Count("id"),
+        due=Count("id", filter=Q(next_attempt_at__lte=now)),
+        oldest=Min("created_at"),
+    )
+    oldest = figures.pop("oldest")
+    state = WebhookFanout.objects.filter(pk=1).first()
+    latest = Event.objects.aggregate(latest=Max("id"))["latest"] or 0
+    figures["oldest_undelivered_seconds"] = (now - oldest).total_seconds() if oldest else 0.0
+    figures["events_not_fanned_out"] = max(0, latest - (state.position if state else 0))
+    return figures
+
+
+def attempt_counts(*, since) -> dict:
+    """Attempts since ``since``: total and failed."""
+    return WebhookAttempt.objects.filter(attempted_at__gte=since).aggregate(
+        attempts=Count("id"), failures=Count("id", filter=Q(succeeded=False))
+    )
+
+
+def task_queue_health() -> dict:
+    """The task queue's readiness: the oldest ready task's age and the last finished task's
+    time (a worker heartbeat: while work is due, a live worker finishes tasks)."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    ready = DBTaskResult.objects.filter(status="READY").aggregate(oldest=Min("enqueued_at"))
+    last = DBTaskResult.objects.aggregate(last=Max("finished_at"))["last"]
+    return {
+        "oldest_ready_task_seconds": (now - ready["oldest"]).total_seconds()
+        if ready["oldest"]
+        else 0.0,
+        "last_task_finished_at": last,
+    }
