@@ -31,7 +31,10 @@ run: migrate
 	@echo "  Customer hub is starting on http://$(HOST):$(PORT)/"
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/   (log in as acme-admin, password above)"
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
+	@echo "  Worker:    manage.py hub_worker (webhook deliveries, background tasks), stopped with the server"
 	@echo ""
+	@$(BIN)/python manage.py hub_worker & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/auth/", include("tenants.api.urls")),
     # the hub's own API (tenants/api/hub.py): each app's routes under one prefix
     path("api/hub/", include("customers.api.hub.urls")),
+    path("api/hub/", include("tenants.api.hub_urls")),
     path("api/data/customer", include("customers.api.data.urls")),
     path("v1/<str:client_name>/peppered/", include("customers.api.peppered.urls")),
     path("customers", include("stores.api.urls")),

@@ -9,6 +9,7 @@ from typing import Any
 from django.urls import Resolver404, get_resolver, resolve
 
 from customers.models import Customer
+from tenants.models import WebhookAttempt, WebhookDelivery
 from tests.conftest import api_key_client, bearer_client
 from tests.factories import (
     AccountFactory,
@@ -18,8 +19,10 @@ from tests.factories import (
     CreditCheckFactory,
     CustomerFactory,
     CustomerStoreFactory,
+    EventFactory,
     OrderLineFactory,
     SalesOrderFactory,
+    WebhookEndpointFactory,
 )
 
 DIALECTS = ("data", "store", "peppered", "b2b")
@@ -130,6 +133,8 @@ class Refs:
     price_list_id: str
     product_id: str
     user_id: int
+    endpoint_id: str = ""
+    delivery_id: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -152,6 +157,14 @@ def populate(world, label: str) -> Refs:
     order = SalesOrderFactory(customer=customer)
     OrderLineFactory(order=order, product=world.products[0])
     CreditCheckFactory(customer=customer)
+    endpoint = WebhookEndpointFactory(
+        tenant=tenant, url=f"https://{label}.example.com/hook", description=f"{label} hook"
+    )
+    event = EventFactory(tenant=tenant, customer_uuid=customer.uuid, data={"name": label})
+    webhook = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, customer_uuid=customer.uuid, retry_until=event.occurred_at
+    )
+    WebhookAttempt.objects.create(delivery=webhook, status_code=500, response_excerpt=label)
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -165,6 +178,8 @@ def populate(world, label: str) -> Refs:
         price_list_id=str(world.price_list.id),
         product_id=str(world.products[0].id),
         user_id=world.agent.pk,
+        endpoint_id=str(endpoint.id),
+        delivery_id=str(webhook.id),
     )
 
 

@@ -72,7 +72,16 @@ CHECKS = [
     response_headers_conformance,
 ]
 #: operations for which negative data generation is impossible (nothing to negate)
-ID_PARAMETERS = {"id", "customerId", "customer_id", "contact_id", "order_id", "addressId"}
+ID_PARAMETERS = {
+    "id",
+    "customerId",
+    "customer_id",
+    "contact_id",
+    "order_id",
+    "addressId",
+    "endpoint_id",
+    "delivery_id",
+}
 
 
 def _schema():
@@ -125,6 +134,9 @@ def dialect_context(path: str, world, agent: str, admin: str) -> tuple[dict, dic
         return {"Authorization": world.api_key.secret}, {"client_name": world.tenant.slug}
     if path.startswith(("/api/customers", "/api/orders")):
         return {"Authorization": f"Bearer {agent}", "x-tenant-id": world.tenant.slug}, {}
+    if path.startswith("/api/hub/webhook-endpoints"):
+        # tenant admins only: a user token of the tenant's admin
+        return {"Authorization": f"Bearer {admin}"}, {}
     if path.startswith("/api/hub/"):
         # a tenant API key as Bearer: the hub takes the key's tenant without x-tenant-id
         return {"Authorization": f"Bearer {world.api_key.secret}"}, {}
@@ -139,6 +151,8 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "contact_id": refs.contact_id,
         "order_id": refs.order_id,
         "addressId": refs.address_key,
+        "endpoint_id": refs.endpoint_id,
+        "delivery_id": refs.delivery_id,
     }
 
 
