@@ -52,6 +52,15 @@ def retry_delay(attempts: int) -> float:
     return base * random.uniform(1 - JITTER, 1 + JITTER)
 
 
+def lease_seconds() -> float:
+    """How long a claim holds: HUB_WEBHOOKS_LEASE_SECONDS, and never less than a batch can
+    take (its rounds of concurrent requests, each up to the timeout), so that a live worker's
+    claim is never taken over."""
+    rounds = -(-settings.HUB_WEBHOOKS_BATCH // max(1, settings.HUB_WEBHOOKS_CONCURRENCY))
+    floor = rounds * settings.HUB_WEBHOOKS_TIMEOUT_SECONDS + 5
+    return max(settings.HUB_WEBHOOKS_LEASE_SECONDS, floor)
+
+
 def retry_window() -> timedelta:
     return timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS)
 
@@ -159,7 +168,7 @@ def claim(*, limit: int | None = None) -> list[tuple[list[int], str]]:
     """Take due deliveries for a worker: ``[(delivery ids of one endpoint, lease), ...]``."""
     now = timezone.now()
     limit = limit or settings.HUB_WEBHOOKS_BATCH * 10
-    lease_until = now + timedelta(seconds=settings.HUB_WEBHOOKS_LEASE_SECONDS)
+    lease_until = now + timedelta(seconds=lease_seconds())
     earlier_pending = WebhookDelivery.objects.filter(
         endpoint_id=OuterRef("endpoint_id"),
         customer_uuid=OuterRef("customer_uuid"),
@@ -241,7 +250,7 @@ def deliver_claimed(delivery_ids: list[int], lease: str) -> int:
     now = timezone.now()
     renewed = WebhookDelivery.objects.filter(
         pk__in=delivery_ids, lease=lease, status=WebhookDelivery.Status.PENDING
-    ).update(locked_until=now + timedelta(seconds=settings.HUB_WEBHOOKS_LEASE_SECONDS))
+    ).update(locked_until=now + timedelta(seconds=lease_seconds()))
     if not renewed:
         return 0
     deliveries = list(

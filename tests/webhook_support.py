@@ -35,7 +35,9 @@ class Receiver:
                     number = len(receiver.requests)
                     receiver.requests.append(dict(self.headers))
                 if receiver.hang is not None:
+                    # a receiver that never answers: hold the request, then drop it
                     receiver.hang.wait(30)
+                    return
                 status = receiver.status(number) if callable(receiver.status) else receiver.status
                 if 200 <= status < 300:
                     try:
