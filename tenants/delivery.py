@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from tenants import webhooks
@@ -193,27 +193,30 @@ def claim(*, limit: int | None = None) -> list[tuple[list[int], str]]:
             .exclude(Exists(earlier_pending))
             .order_by("next_attempt_at", "id")
             .select_for_update(of=("self",), **skip_locked())
-            .values_list("id", "endpoint_id", "lease")[:limit]
+            .values_list("id", "endpoint_id")[:limit]
         )
-        for pk, endpoint_id, old_lease in rows:
+        for pk, endpoint_id in rows:
             room = settings.HUB_WEBHOOKS_MAX_IN_FLIGHT - in_flight.get(endpoint_id, 0)
             if room <= 0:
                 continue
             in_flight[endpoint_id] = in_flight.get(endpoint_id, 0) + 1
-            batches.setdefault(endpoint_id, []).append((pk, old_lease))
+            batches.setdefault(endpoint_id, []).append(pk)
         out = []
-        for items in batches.values():
-            for start in range(0, len(items), settings.HUB_WEBHOOKS_BATCH):
-                chunk = items[start : start + settings.HUB_WEBHOOKS_BATCH]
+        claimable = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+        for pks in batches.values():
+            for start in range(0, len(pks), settings.HUB_WEBHOOKS_BATCH):
+                chunk = pks[start : start + settings.HUB_WEBHOOKS_BATCH]
                 lease = uuid.uuid4().hex
-                taken = []
-                for pk, old_lease in chunk:
-                    # compare-and-set: on SQLite (no row locks) another claimer may have won
-                    won = WebhookDelivery.objects.filter(
-                        pk=pk, lease=old_lease, status=WebhookDelivery.Status.PENDING
-                    ).update(lease=lease, locked_until=lease_until)
-                    if won:
-                        taken.append(pk)
+                # the rows are locked (PostgreSQL) or the database is (SQLite's IMMEDIATE
+                # transaction); the condition is a compare-and-set besides
+                WebhookDelivery.objects.filter(
+                    claimable, pk__in=chunk, status=WebhookDelivery.Status.PENDING
+                ).update(lease=lease, locked_until=lease_until)
+                taken = list(
+                    WebhookDelivery.objects.filter(pk__in=chunk, lease=lease)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
                 if taken:
                     out.append((taken, lease))
     return out
@@ -276,65 +279,92 @@ def deliver_claimed(delivery_ids: list[int], lease: str) -> int:
     workers = max(1, min(len(requests), settings.HUB_WEBHOOKS_CONCURRENCY))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         outcomes = list(pool.map(send, requests))
-    for (delivery, _), outcome in zip(requests, outcomes, strict=True):
-        settle(delivery, lease, outcome)
+    settle([(d, o) for (d, _), o in zip(requests, outcomes, strict=True)], lease)
     return len(deliveries)
 
 
-def settle(delivery: WebhookDelivery, lease: str, outcome: webhooks.Outcome) -> None:
-    """Log the attempt and move the delivery on; the endpoint's failure run too."""
+def settle(results: list[tuple[WebhookDelivery, webhooks.Outcome]], lease: str) -> None:
+    """Log the attempts of one endpoint's batch and move its deliveries on, in one
+    transaction and a few statements (not a few per delivery); the endpoint's failure run
+    too. Deliveries no longer held by ``lease`` (taken over after it ran out) are left to
+    the worker that holds them."""
+    if not results:
+        return
     now = timezone.now()
     Status = WebhookDelivery.Status
-    attempts = delivery.attempts + 1
-    fields = {
-        "attempts": attempts,
-        "last_status_code": outcome.status_code,
-        "locked_until": None,
-        "lease": "",
-    }
-    gone = outcome.status_code == 410
-    if outcome.succeeded:
-        fields.update(status=Status.DELIVERED, delivered_at=now)
-    else:
-        if gone or now >= delivery.retry_until:
-            fields.update(status=Status.FAILED)
-        else:
-            # the last attempt is at the window's end, whatever the schedule says
-            next_at = now + timedelta(seconds=retry_delay(attempts))
-            fields.update(next_attempt_at=min(next_at, delivery.retry_until))
+    endpoint_id = results[0][0].endpoint_id
     with transaction.atomic():
-        updated = WebhookDelivery.objects.filter(
-            pk=delivery.pk, lease=lease, status=Status.PENDING
-        ).update(**fields)
-        if not updated:
-            return  # another worker took it over after our lease ran out: its outcome counts
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            attempted_at=now,
-            succeeded=outcome.succeeded,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            response_excerpt=outcome.excerpt[: WebhookAttempt.EXCERPT_CHARS],
-            error=outcome.error[:255],
-        )
-        endpoints = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
-        if outcome.succeeded:
-            endpoints.filter(failing_since__isnull=False).update(failing_since=None)
-            return
-        endpoints.filter(failing_since__isnull=True).update(failing_since=now)
-        if gone:
-            reason = "The endpoint answered 410 Gone."
-        else:
-            limit = now - timedelta(hours=settings.HUB_WEBHOOKS_DISABLE_AFTER_HOURS)
-            endpoints = endpoints.filter(failing_since__lte=limit)
-            reason = (
-                f"Every attempt failed for {settings.HUB_WEBHOOKS_DISABLE_AFTER_HOURS:g} hours "
-                f"(last: {outcome.status_code or outcome.error})."
+        owned = set(
+            WebhookDelivery.objects.filter(
+                pk__in=[d.pk for d, _ in results], lease=lease, status=Status.PENDING
             )
-        if endpoints.filter(enabled=True).update(
-            enabled=False, disabled_at=now, disabled_reason=reason[:255]
-        ):
-            logger.warning("webhook endpoint %s disabled: %s", delivery.endpoint_id, reason)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        results = [(d, o) for d, o in results if d.pk in owned]
+        released = {"locked_until": None, "lease": ""}
+        by_code: dict = {}
+        for delivery, outcome in results:
+            if outcome.succeeded:
+                by_code.setdefault(outcome.status_code, []).append(delivery.pk)
+        for code, pks in by_code.items():
+            WebhookDelivery.objects.filter(pk__in=pks).update(
+                status=Status.DELIVERED,
+                delivered_at=now,
+                attempts=F("attempts") + 1,
+                last_status_code=code,
+                **released,
+            )
+        failures = [(d, o) for d, o in results if not o.succeeded]
+        for delivery, outcome in failures:
+            fields = {"attempts": delivery.attempts + 1, "last_status_code": outcome.status_code}
+            if outcome.status_code == 410 or now >= delivery.retry_until:
+                fields["status"] = Status.FAILED
+            else:
+                # the last attempt is at the window's end, whatever the schedule says
+                next_at = now + timedelta(seconds=retry_delay(delivery.attempts + 1))
+                fields["next_attempt_at"] = min(next_at, delivery.retry_until)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields, **released)
+        WebhookAttempt.objects.bulk_create(
+            [
+                WebhookAttempt(
+                    delivery_id=delivery.pk,
+                    attempted_at=now,
+                    succeeded=outcome.succeeded,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    response_excerpt=outcome.excerpt[: WebhookAttempt.EXCERPT_CHARS],
+                    error=outcome.error[:255],
+                )
+                for delivery, outcome in results
+            ]
+        )
+        endpoints = WebhookEndpoint.objects.filter(pk=endpoint_id)
+        if by_code:
+            endpoints.filter(failing_since__isnull=False).update(failing_since=None)
+        if failures:
+            note_failures(endpoints, failures, now, failing_since=None if by_code else now)
+
+
+def note_failures(endpoints, failures, now, *, failing_since) -> None:
+    """The endpoint's failure run goes on (``failing_since`` None: a success in the same
+    batch ended it); a 410, or failures for HUB_WEBHOOKS_DISABLE_AFTER_HOURS, disable it."""
+    if failing_since is not None:
+        endpoints.filter(failing_since__isnull=True).update(failing_since=failing_since)
+    last = failures[-1][1]
+    if any(o.status_code == 410 for _, o in failures):
+        reason = "The endpoint answered 410 Gone."
+    else:
+        limit = now - timedelta(hours=settings.HUB_WEBHOOKS_DISABLE_AFTER_HOURS)
+        endpoints = endpoints.filter(failing_since__lte=limit)
+        reason = (
+            f"Every attempt failed for {settings.HUB_WEBHOOKS_DISABLE_AFTER_HOURS:g} hours "
+            f"(last: {last.status_code or last.error})."
+        )
+    if endpoints.filter(enabled=True).update(
+        enabled=False, disabled_at=now, disabled_reason=reason[:255]
+    ):
+        logger.warning("webhook endpoint disabled: %s", reason)
 
 
 # --- the loop ---------------------------------------------------------------------------------

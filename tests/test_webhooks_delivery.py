@@ -208,7 +208,8 @@ def test_events_while_disabled_are_skipped_and_replay_brings_them(world):
     with receiving() as receiver:
         endpoint = endpoint_for(receiver, world.tenant)
         webhook_endpoint_update(endpoint=endpoint, enabled=False)
-        events = [EventFactory(tenant=world.tenant) for _ in range(2)]
+        customer = EventFactory.build().customer_uuid  # one customer: replayed in order
+        events = [EventFactory(tenant=world.tenant, customer_uuid=customer) for _ in range(2)]
         delivery.drain()
         webhook_endpoint_update(endpoint=endpoint, enabled=True)
         delivery.drain()

@@ -11,6 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+
+class Server(ThreadingHTTPServer):
+    # the default listen backlog (5) drops concurrent connections' SYNs: a 1 s retry each
+    request_queue_size = 128
+    daemon_threads = True
+
+
 PUBLIC_ADDRESS = "93.184.215.14"  # what the tests' fake DNS answers for public names
 
 
@@ -56,7 +63,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -1,0 +1,160 @@
+"""Webhook delivery throughput (docs/performance.md, "Webhook delivery").
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_webhooks_bench \
+        python -m bench.webhooks [--events 5000] [--threads 4] [--processes 1]
+
+Migrates the database, writes ``--events`` outbox rows for one tenant with one endpoint (a
+local receiver in this process that answers 200 and verifies one request in 100 with
+standardwebhooks), then starts ``manage.py hub_worker`` (``--processes`` of them) and times
+how long until every event is delivered: fan-out, claims, the task queue, signing, HTTP and
+the attempt log, end to end. Loopback only; bounded by ``--timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class Server(ThreadingHTTPServer):
+    # the default listen backlog (5) drops concurrent connections' SYNs: a 1 s retry each
+    request_queue_size = 128
+    daemon_threads = True
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["HUB_WEBHOOKS_ALLOW_LOOPBACK"] = "1"
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-webhooks-" + "k" * 40)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from standardwebhooks.webhooks import Webhook
+
+    from tenants.models import Event, Tenant, WebhookDelivery, WebhookEndpoint, WebhookFanout
+    from tenants.services import tenant_create, webhook_endpoint_create
+
+    call_command("migrate", verbosity=0)
+    received = {"count": 0, "verified": 0}
+    lock = threading.Lock()
+    secret_box: dict = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            with lock:
+                received["count"] += 1
+                check = received["count"] % 100 == 1
+            if check:
+                Webhook(secret_box["secret"]).verify(body, dict(self.headers))
+                with lock:
+                    received["verified"] += 1
+            self.send_response(200)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a):
+            pass
+
+    server = Server(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    # a fresh tenant and endpoint; earlier runs' deliveries are left to their endpoints
+    WebhookEndpoint.objects.filter(tenant__slug="bench-webhooks").delete()
+    tenant = Tenant.objects.filter(slug="bench-webhooks").first() or tenant_create(
+        slug="bench-webhooks", name="Bench webhooks"
+    )
+    WebhookEndpoint.objects.update(enabled=False, disabled_at=django.utils.timezone.now())
+    endpoint, secret = webhook_endpoint_create(
+        tenant=tenant, url=f"http://127.0.0.1:{server.server_address[1]}/hook"
+    )
+    secret_box["secret"] = secret
+    import uuid
+
+    customers = [uuid.uuid4() for _ in range(max(1, args.events // 5))]
+    before = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    Event.objects.bulk_create(
+        [
+            Event(
+                tenant=tenant,
+                type="customer.updated",
+                customer_uuid=customers[n % len(customers)],
+                actor={"type": "system", "id": None, "name": "bench", "origin": "system"},
+                data={"id": str(customers[n % len(customers)]), "name": f"Customer {n}"},
+                previous_attributes={"name": "before"},
+            )
+            for n in range(args.events)
+        ],
+        batch_size=1000,
+    )
+    # the fan-out starts at the newest events (older runs' backlog is not this run's)
+    WebhookFanout.objects.update_or_create(pk=1, defaults={"position": before, "gaps": []})
+
+    env = {**os.environ, "HUB_WEBHOOKS_POLL_SECONDS": "0.05"}
+    started = time.monotonic()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "hub_worker", "--threads", str(args.threads)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.processes)
+    ]
+    try:
+        delivered = 0
+        while time.monotonic() - started < args.timeout:
+            delivered = WebhookDelivery.objects.filter(
+                endpoint=endpoint, status="delivered"
+            ).count()
+            if delivered >= args.events:
+                break
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(60)
+    from django.db.models import Max, Min
+
+    span = WebhookDelivery.objects.filter(endpoint=endpoint, status="delivered").aggregate(
+        first=Min("delivered_at"), last=Max("delivered_at")
+    )
+    steady = (span["last"] - span["first"]).total_seconds() if span["first"] else 0
+    print(
+        f"steady rate={delivered / steady if steady else 0:.0f}/s "
+        f"(first to last delivery, {steady:.1f} s)"
+    )
+    print(
+        f"events={args.events} delivered={delivered} processes={args.processes} "
+        f"threads={args.threads} seconds={elapsed:.1f} rate={delivered / elapsed:.0f}/s "
+        f"verified={received['verified']} requests={received['count']} "
+        f"(worker start-up included)"
+    )
+
+
+if __name__ == "__main__":
+    main()
