@@ -376,3 +376,22 @@ def test_claim_skips_rows_another_worker_holds(world):
     assert delivery.deliver_claimed(ids, lease) == 0
     assert endpoint.deliveries.filter(attempts=0).count() == 3
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_figures_for_operations(world):
+    """The small functions ops reads for metrics and readiness (docs/webhooks.md)."""
+    endpoint = WebhookEndpointFactory(tenant=world.tenant)
+    EventFactory(tenant=world.tenant)
+    assert delivery.backlog()["events_not_fanned_out"] == 1
+    delivery.fan_out()
+    figures = delivery.backlog()
+    assert figures["pending"] == figures["due"] == 1 and figures["events_not_fanned_out"] == 0
+    assert figures["oldest_undelivered_seconds"] >= 0
+    WebhookDelivery.objects.filter(endpoint=endpoint).update(status="failed")
+    assert delivery.backlog()["pending"] == 0
+    assert delivery.attempt_counts(since=timezone.now() - timedelta(hours=1)) == {
+        "attempts": 0,
+        "failures": 0,
+    }
+    health = delivery.task_queue_health()
+    assert health["oldest_ready_task_seconds"] == 0.0 and health["last_task_finished_at"] is None

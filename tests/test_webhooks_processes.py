@@ -147,3 +147,27 @@ def test_worker_reconnects_after_its_connections_are_dropped(
         worker.stop()
     assert receiver.ids()[-1] == str(later.uuid)
     assert os.path.exists(tmp_path / "worker.log")
+
+
+def test_a_slow_receiver_does_not_hold_back_another(world, webhook_settings, tmp_path):
+    """One receiver holds every request (until the worker's timeout); the other endpoint's
+    events all arrive meanwhile: the slow one occupies its own batch, not the worker."""
+    slow, fast = Receiver(), Receiver()
+    slow.hang = threading.Event()
+    try:
+        slow_endpoint = WebhookEndpointFactory(tenant=world.tenant, url=slow.url)
+        fast_endpoint = WebhookEndpointFactory(tenant=world.tenant, url=fast.url)
+        slow.secret, fast.secret = slow_endpoint.secret, fast_endpoint.secret
+        events = [EventFactory(tenant=world.tenant) for _ in range(10)]
+        env = worker_env(tmp_path, HUB_WEBHOOKS_TIMEOUT_SECONDS="60")
+        worker = WorkerProcess(env, tmp_path / "worker.log")
+        try:
+            assert fast.wait_for(10, seconds=50), (tmp_path / "worker.log").read_text()[-2000:]
+            # the slow receiver holds its requests still: none of them has an answer
+            assert slow.requests and slow.received == []
+        finally:
+            worker.kill()
+        assert sorted(fast.ids()) == sorted(str(e.uuid) for e in events)
+    finally:
+        slow.close()
+        fast.close()
