@@ -33,7 +33,7 @@ run: migrate
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
 	@echo "  Worker:    manage.py hub_worker (webhook deliveries, background tasks), stopped with the server"
 	@echo ""
-	@$(BIN)/python manage.py hub_worker & WORKER=$$!; \
+	@$(BIN)/python manage.py hub_worker --threads 2 & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

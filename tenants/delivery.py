@@ -122,7 +122,7 @@ def fan_out(*, limit: int = FANOUT_BATCH) -> int:
             in_gaps = Q()
             for first, last, _ in gaps:
                 in_gaps |= Q(id__gte=first, id__lte=last)
-            late = list(Event.objects.filter(in_gaps).order_by("id").only(*EVENT_FIELDS))
+            late = list(Event.objects.filter(in_gaps).order_by("id").only(*EVENT_FIELDS)[:limit])
             gaps = remove_found(gaps, [e.pk for e in late])
         previous = state.position
         for event in events:

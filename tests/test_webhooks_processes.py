@@ -52,10 +52,10 @@ class WorkerProcess:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         self.process.wait(30)
+        self.log.close()
 
     def stop(self):
         self.kill(signal.SIGTERM)
-        self.log.close()
 
 
 def worker_env(tmp_path, **extra) -> dict:
