@@ -394,3 +394,34 @@ def webhook_delivery_resend(*, delivery_obj: WebhookDelivery) -> WebhookDelivery
     """Queue the delivery again (delivered or given up: once more; pending: now)."""
     _pending_again(WebhookDelivery.objects.filter(pk=delivery_obj.pk), timezone.now())
     return WebhookDelivery.objects.get(pk=delivery_obj.pk)
+
+
+@service_atomic()
+def webhook_event_resend(*, event: Event) -> int:
+    """Queue ``event`` again for every enabled endpoint of its tenant that takes its type
+    (``POST /api/hub/events/{id}/resend``); the number of deliveries queued."""
+    now = timezone.now()
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(tenant_id=event.tenant_id, enabled=True)
+        if delivery.matches(e, event.type)
+    ]
+    existing = WebhookDelivery.objects.filter(event=event, endpoint__in=endpoints)
+    count = _pending_again(existing, now)
+    known = set(existing.values_list("endpoint_id", flat=True))
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=event,
+                customer_uuid=event.customer_uuid,
+                next_attempt_at=now,
+                retry_until=now + timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS),
+                created_at=now,
+            )
+            for endpoint in endpoints
+            if endpoint.pk not in known
+        ],
+        ignore_conflicts=True,
+    )
+    return count + len(endpoints) - len(known)

@@ -17,6 +17,7 @@ from tenants.services import (
     webhook_delivery_resend,
     webhook_endpoint_replay,
     webhook_endpoint_update,
+    webhook_event_resend,
     webhook_secret_rotate,
 )
 from tests.factories import EventFactory, WebhookEndpointFactory
@@ -395,3 +396,21 @@ def test_figures_for_operations(world):
     }
     health = delivery.task_queue_health()
     assert health["oldest_ready_task_seconds"] == 0.0 and health["last_task_finished_at"] is None
+
+
+def test_an_event_is_resent_to_every_endpoint_that_takes_it(world):
+    """The service behind ``POST /api/hub/events/{id}/resend`` (the events API's route)."""
+    with receiving() as first, receiving() as second:
+        a = endpoint_for(first, world.tenant)
+        endpoint_for(second, world.tenant, event_types=["address.*"])
+        event = EventFactory(tenant=world.tenant, type="customer.updated")
+        delivery.drain()
+        assert webhook_event_resend(event=event) == 1
+        delivery.drain()
+        b = WebhookEndpointFactory(tenant=world.tenant, url=second.url)  # created since
+        second.secret = b.secret
+        assert webhook_event_resend(event=event) == 2
+        delivery.drain()
+    assert first.ids() == [str(event.uuid)] * 3
+    assert second.ids() == [str(event.uuid)]
+    assert a.deliveries.get().attempts == 3
