@@ -361,10 +361,17 @@ class WebhookDeliveryAdmin(TenantScopedAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: the log of what happened
+
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Resend selected deliveries", permissions=["change"])
+    def has_resend_permission(self, request):
+        """Resending is a change of the delivery: the role's change permission on it."""
+        return super().has_change_permission(request)
+
+    @admin.action(description="Resend selected deliveries", permissions=["resend"])
     def resend(self, request, queryset):
         count = 0
         for row in queryset:
