@@ -25,7 +25,8 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import Error as DatabaseError  # OperationalError, InterfaceError, ...
+from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 from tenants import delivery
