@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -249,6 +250,7 @@ def user_tokens_revoke_all(*, user) -> int:
 
 EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*(\.\*)?$")
 MAX_EVENT_TYPES = 100
+REPLAY_CHUNK = 2000
 
 
 def _webhook_url(url) -> str:
@@ -368,24 +370,29 @@ def webhook_endpoint_replay(*, endpoint: WebhookEndpoint, since) -> int:
     outbox), in their order; the number of deliveries queued."""
     now = timezone.now()
     events = Event.objects.filter(tenant_id=endpoint.tenant_id, occurred_at__gte=since)
-    existing = WebhookDelivery.objects.filter(endpoint=endpoint, event__in=events)
-    count = _pending_again(existing, now)
-    known = set(existing.values_list("event_id", flat=True))
-    fresh = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_id=pk,
-            customer_uuid=customer_uuid,
-            next_attempt_at=now,
-            retry_until=now + timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS),
-            created_at=now,
-        )
-        for pk, type_, customer_uuid in events.order_by("id").values_list(
-            "id", "type", "customer_uuid"
-        )
-        if pk not in known and delivery.matches(endpoint, type_)
-    ]
-    WebhookDelivery.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+    count = _pending_again(WebhookDelivery.objects.filter(endpoint=endpoint, event__in=events), now)
+    missing = events.exclude(
+        Exists(WebhookDelivery.objects.filter(endpoint=endpoint, event=OuterRef("pk")))
+    ).values_list("id", "type", "customer_uuid")
+    until = now + timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS)
+    fresh: list[WebhookDelivery] = []
+    # in chunks: a replay of a month of a busy tenant's events is not one list in memory
+    for pk, type_, customer_uuid in missing.order_by("id").iterator(chunk_size=REPLAY_CHUNK):
+        if delivery.matches(endpoint, type_):
+            fresh.append(
+                WebhookDelivery(
+                    endpoint=endpoint,
+                    event_id=pk,
+                    customer_uuid=customer_uuid,
+                    next_attempt_at=now,
+                    retry_until=until,
+                    created_at=now,
+                )
+            )
+        if len(fresh) >= REPLAY_CHUNK:
+            WebhookDelivery.objects.bulk_create(fresh, ignore_conflicts=True)
+            count, fresh = count + len(fresh), []
+    WebhookDelivery.objects.bulk_create(fresh, ignore_conflicts=True)
     return count + len(fresh)
 
 

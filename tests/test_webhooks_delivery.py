@@ -414,3 +414,16 @@ def test_an_event_is_resent_to_every_endpoint_that_takes_it(world):
     assert first.ids() == [str(event.uuid)] * 3
     assert second.ids() == [str(event.uuid)]
     assert a.deliveries.get().attempts == 3
+
+
+def test_replay_in_chunks_counts_every_delivery(world, monkeypatch):
+    from tenants import services
+
+    monkeypatch.setattr(services, "REPLAY_CHUNK", 2)
+    endpoint = WebhookEndpointFactory(tenant=world.tenant, event_types=["customer.*"])
+    events = [EventFactory(tenant=world.tenant) for _ in range(5)]
+    EventFactory(tenant=world.tenant, type="address.created")  # not the endpoint's type
+    delivery.fan_out()
+    WebhookDelivery.objects.filter(event=events[0]).delete()
+    assert webhook_endpoint_replay(endpoint=endpoint, since=events[0].occurred_at) == 5
+    assert endpoint.deliveries.filter(status="pending").count() == 5
