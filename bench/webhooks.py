@@ -3,9 +3,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_webhooks_bench \
         python -m bench.webhooks [--events 5000] [--threads 4] [--processes 1]
 
-Migrates the database, writes ``--events`` outbox rows for one tenant with one endpoint (a
+``make bench-webhooks`` runs it on the benchmark's database. Migrates the database, writes ``--events`` outbox rows for one tenant with one endpoint (a
 local receiver in this process that answers 200 and verifies one request in 100 with
-standardwebhooks), then starts ``manage.py hub_worker`` (``--processes`` of them) and times
+standardwebhooks; every other endpoint of that database is disabled, so that only this run's
+deliveries are made), then starts ``manage.py hub_worker`` (``--processes`` of them) and times
 how long until every event is delivered: fan-out, claims, the task queue, signing, HTTP and
 the attempt log, end to end. Loopback only; bounded by ``--timeout`` seconds.
 """
