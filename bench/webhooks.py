@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_webhooks_bench \
         python -m bench.webhooks [--events 5000] [--threads 4] [--processes 1]
+        python -m bench.webhooks --rate 100 --duration 60     # latency under a write rate
 
 ``make bench-webhooks`` runs it on the benchmark's database. Migrates the database, writes ``--events`` outbox rows for one tenant with one endpoint (a
 local receiver in this process that answers 200 and verifies one request in 100 with
@@ -14,11 +15,13 @@ the attempt log, end to end. Loopback only; bounded by ``--timeout`` seconds.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -38,6 +41,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="Latency mode: write events one per transaction at this rate (events/s) while "
+        "the worker runs, for --duration seconds, and report commit-to-receipt latencies.",
+    )
+    parser.add_argument("--duration", type=float, default=60)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["HUB_WEBHOOKS_ALLOW_LOOPBACK"] = "1"
@@ -54,6 +65,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     received = {"count": 0, "verified": 0}
+    latencies: list[float] = []
     lock = threading.Lock()
     secret_box: dict = {}
 
@@ -62,6 +74,11 @@ def main() -> None:
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            arrived = time.time()
+            if args.rate:
+                occurred = json.loads(body)["occurred_at"].replace("Z", "+00:00")
+                with lock:
+                    latencies.append(arrived - datetime.fromisoformat(occurred).timestamp())
             with lock:
                 received["count"] += 1
                 check = received["count"] % 100 == 1
@@ -95,6 +112,9 @@ def main() -> None:
 
     customers = [uuid.uuid4() for _ in range(max(1, args.events // 5))]
     before = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    if args.rate:
+        latency_run(args, tenant, endpoint, before, customers, latencies, lock)
+        return
     Event.objects.bulk_create(
         [
             Event(
@@ -154,6 +174,74 @@ def main() -> None:
         f"threads={args.threads} seconds={elapsed:.1f} rate={delivered / elapsed:.0f}/s "
         f"verified={received['verified']} requests={received['count']} "
         f"(worker start-up included)"
+    )
+
+
+def start_workers(args) -> list:
+    env = {**os.environ, "HUB_WEBHOOKS_POLL_SECONDS": "0.05"}
+    return [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "hub_worker", "--threads", str(args.threads)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.processes)
+    ]
+
+
+def latency_run(args, tenant, endpoint, before, customers, latencies, lock) -> None:
+    """Events written one per transaction at ``--rate`` for ``--duration`` seconds while the
+    worker runs; each one's receipt time minus its ``occurred_at`` (set just before its
+    commit)."""
+    from django.db import transaction
+
+    from tenants.models import Event, WebhookDelivery, WebhookFanout
+
+    WebhookFanout.objects.update_or_create(pk=1, defaults={"position": before, "gaps": []})
+    workers = start_workers(args)
+    time.sleep(5)  # the workers' start-up is not the pipeline's latency
+    written = 0
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < args.duration:
+            time.sleep(max(0.0, started + written / args.rate - time.monotonic()))
+            customer = customers[written % len(customers)]
+            with transaction.atomic():
+                Event.objects.create(
+                    tenant=tenant,
+                    type="customer.updated",
+                    customer_uuid=customer,
+                    actor={"type": "system", "id": None, "name": "bench", "origin": "system"},
+                    data={"id": str(customer), "n": written},
+                )
+            written += 1
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (
+                WebhookDelivery.objects.filter(endpoint=endpoint, status="delivered").count()
+                >= written
+            ):
+                break
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(60)
+    with lock:
+        values = sorted(latencies)
+    n = len(values)
+
+    def pct(p: float) -> float:
+        return values[min(n - 1, int(p * n))] if n else float("nan")
+
+    within = sum(1 for v in values if v <= 2.0)
+    print(
+        f"rate={args.rate:g}/s for {args.duration:g} s: written={written} received={n} "
+        f"p50={pct(0.5) * 1000:.0f} ms p99={pct(0.99) * 1000:.0f} ms max={values[-1] * 1000 if n else 0:.0f} ms "
+        f"within 2 s={100 * within / max(1, written):.1f} %"
     )
 
 
