@@ -60,11 +60,11 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)); } \
 		|| echo "wrk not available: the benchmark uses its Python load generator"
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 # Webhook delivery throughput (docs/performance.md, "Webhook delivery"): PostgreSQL.
 bench-webhooks: install
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.webhooks $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

@@ -54,15 +54,10 @@ from b2b.models import COUNTED, PAYMENT_TERM_DAYS, Account, OrderLine
 from b2b.selectors import account_of, counted_orders
 from customers.models import Customer
 from tenants import errors
+from tenants.money import ZERO, money
 from tenants.query_params import Param, bound
 
 PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-
-
-def _cents(value) -> Decimal:
-    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _days(delta: timedelta | None) -> float | None:
@@ -93,13 +88,13 @@ def account_terms(customer: Customer) -> AccountTerms:
     account = account_of(customer)
     if account is None:
         account = Account.objects.filter(customer=customer).first()
-    payment_terms = account.payment_terms if account else "net_30"
+    terms = account or Account()  # no account: the defaults
     return AccountTerms(
-        payment_terms=payment_terms,
-        term_days=PAYMENT_TERM_DAYS[payment_terms],
-        credit_limit=account.credit_limit if account else ZERO,
-        currency=account.currency if account else "USD",
-        customer_since=(account.customer_since if account else None) or customer.created_at,
+        payment_terms=terms.payment_terms,
+        term_days=PAYMENT_TERM_DAYS[terms.payment_terms],
+        credit_limit=money(terms.credit_limit),
+        currency=terms.currency,
+        customer_since=terms.customer_since or customer.created_at,
     )
 
 
@@ -221,7 +216,7 @@ def _monthly(customer, terms, now, since) -> tuple[dict, list[dict]]:
     total = {name: _total(months, name) for name in SUMMED}
     figures = {name: total[name] or 0 for name in COUNTS}
     for name in AMOUNTS:
-        figures[name] = _cents(total[name])
+        figures[name] = money(total[name])
     figures["period_revenue"] = total["period_revenue"]
     payment_time = _duration(total["period_payment_time"])
     figures["period_avg_payment"] = (
@@ -264,7 +259,7 @@ def utilization(balance: Decimal, credit_limit: Decimal) -> Decimal | None:
     """The balance over the credit limit, in percent (None without a credit limit)."""
     if not credit_limit:
         return None
-    return _cents(balance * 100 / credit_limit)
+    return money(balance * 100 / credit_limit)
 
 
 def customer_segment(*, figures: dict, tenure_days: int, now: datetime) -> str:
@@ -311,15 +306,15 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
         "overview": {
             "lifetime_value": lifetime_value,
             "total_orders": total_orders,
-            "avg_order_value": _cents(lifetime_value / total_orders) if total_orders else ZERO,
+            "avg_order_value": money(lifetime_value / total_orders) if total_orders else ZERO,
             "last_order_date": last,
             "customer_since": terms.customer_since,
             "days_since_last_order": (now - last).days if last is not None else None,
         },
         "financial_summary": {
-            "total_revenue": _cents(figures["period_revenue"]),
+            "total_revenue": money(figures["period_revenue"]),
             "current_balance": figures["current_balance"],
-            "credit_limit": _cents(terms.credit_limit),
+            "credit_limit": money(terms.credit_limit),
             "credit_utilization": utilization_pct,
             "avg_payment_days": _round_days(_days(figures["period_avg_payment"])),
         },
@@ -327,8 +322,8 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
             {
                 "month": row["month"].strftime("%Y-%m"),
                 "orders": row["period_orders"],
-                "revenue": _cents(row["period_revenue"]),
-                "avg_order_value": _cents(row["period_revenue"] / row["period_orders"]),
+                "revenue": money(row["period_revenue"]),
+                "avg_order_value": money(row["period_revenue"] / row["period_orders"]),
             }
             for row in history
         ],
@@ -337,7 +332,7 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
                 "product_id": row["product_id"],
                 "product_name": row["product__name"],
                 "quantity_ordered": row["quantity"],
-                "revenue": _cents(row["revenue"]),
+                "revenue": money(row["revenue"]),
             }
             for row in top
         ],

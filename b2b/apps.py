@@ -6,8 +6,10 @@ class B2bConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from b2b import events
         from b2b.history import SOURCES
         from customers.history import timeline_register
 
         for source in SOURCES:
             timeline_register(source)
+        events.register()  # the change events' payloads (tenants.events)

@@ -36,6 +36,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from b2b.analytics import AccountTerms, account_terms, payment_figures, utilization
 from b2b.conf import b2b_decimal, b2b_setting
 from customers.models import Customer
+from tenants.money import money
 
 MIN_SCORE, MAX_SCORE = 300, 850
 
@@ -154,7 +155,7 @@ def recommended_limit(*, rating: str, revenue_last_year: Decimal) -> Decimal:
     limit = (monthly * multiplier / 100).quantize(Decimal(1), rounding=ROUND_DOWN) * 100
     if rating in ("excellent", "good", "fair"):
         limit = max(limit, b2b_decimal("CREDIT_STARTER_LIMIT"))
-    return Decimal(limit).quantize(Decimal("0.01"))
+    return money(limit)
 
 
 def assess(*, customer: Customer, now: datetime) -> Assessment:

@@ -98,6 +98,13 @@ class Account(TimeStampedModel):
     def __str__(self):
         return f"Account of {self.customer}"
 
+    @classmethod
+    def default_of(cls, field: str):
+        """A field's default: the terms of a customer without an account (one place for them),
+        as a plain value (a choice's value, not its enum member)."""
+        value = cls._meta.get_field(field).get_default()
+        return value.value if isinstance(value, models.Choices) else value
+
 
 class Contact(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -164,6 +171,9 @@ class OrderNumberSequence(models.Model):
 
 
 class SalesOrder(TenantOwnedModel):
+    # Database trigger on this table: ``hub_order_copies_to_lines`` copies the customer, date
+    # and status onto the order's lines (b2b/migrations/0005, both databases;
+    # docs/decisions/kept-counts-and-copies.md).
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     customer = models.ForeignKey(
         "customers.Customer",
@@ -237,8 +247,8 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     line_total = models.DecimalField(max_digits=14, decimal_places=2)
-    # Copies of the order's customer, date and status, kept by the database (triggers of
-    # b2b/migrations/0005): a customer's top products read its counted lines from one index
+    # Copies of the order's customer, date and status, kept by the database (trigger
+    # ``hub_line_order_copies`` of b2b/migrations/0005): a customer's top products read its counted lines from one index
     # range, without joining every order (docs/performance.md). Null only between an insert
     # and its trigger on SQLite.
     order_customer_id = models.BigIntegerField(

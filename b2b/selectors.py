@@ -20,12 +20,10 @@ from b2b.models import (
     NOT_COUNTED,
     Account,
     Contact,
-    CreditCheck,
     SalesOrder,
 )
 from customers.models import DISPLAY_NAME_FIELDS, Customer
 from customers.selectors import (
-    customer_get,
     customers_counted,
     customers_for_tenant,
     customers_total,
@@ -239,11 +237,6 @@ def b2b_customer_with_terms(*, tenant, customer_id) -> Customer:
     return _one(customers_for_tenant(tenant=tenant).select_related("account"), customer_id)
 
 
-def customer_for_write(*, tenant, customer_id) -> Customer:
-    """A plain customer of the tenant (no figures), for services to change; 404 otherwise."""
-    return customer_get(tenant=tenant, customer_id=customer_id)
-
-
 def account_of(customer: Customer) -> Account | None:
     """The customer's account, or None (no query when it was select_related)."""
     try:
@@ -294,7 +287,3 @@ def orders_for_customer(
     if date_to is not None:
         qs = qs.filter(order_date__lt=date_to)
     return qs.select_related("customer").order_by("-order_date", "-id")
-
-
-def credit_checks_for_customer(*, customer: Customer) -> QuerySet[CreditCheck]:
-    return CreditCheck.objects.filter(customer=customer).order_by("-checked_at")

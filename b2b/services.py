@@ -9,7 +9,7 @@ shipping addresses are the customer's ``Address`` rows with the keys ``billing``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -40,8 +40,10 @@ from customers.services import (
     default_address_set,
 )
 from pricelists.selectors import price_for, price_list_usable, product_get
-from tenants import errors
+from tenants import errors, events
 from tenants.db import violates
+from tenants.events import EventType
+from tenants.money import money
 from tenants.phones import phone_normalize
 from tenants.transactions import service_atomic
 
@@ -51,7 +53,6 @@ UNSET = object()
 CUSTOMER_FIELDS = frozenset({"name", "email", "phone", "notes", "is_active"})
 CONTACT_FIELDS = frozenset({"name", "title", "email", "phone", "is_primary"})
 ADDRESS_KEYS = {"billing_address": "billing", "shipping_address": "shipping"}
-CENT = Decimal("0.01")
 MAX_MONEY = Decimal("999999999999.99")  # 12 integer digits, as the columns allow
 
 
@@ -79,6 +80,39 @@ def _save(instance, update_fields=None) -> None:
         name, messages = next(iter(fields.items()))
         raise errors.ValidationError(f"{name}: {messages[0]}", fields=fields) from exc
     instance.save(update_fields=update_fields)
+
+
+# --- change events (tenants.events) --------------------------------------------------------------
+
+
+def _emit(customer: Customer, type: EventType, data: dict, previous=None) -> None:
+    events.emit(
+        tenant=customer.tenant_id,
+        type=type,
+        customer_uuid=customer.uuid,
+        data=data,
+        previous_attributes=previous,
+    )
+
+
+def _account_data(account: Account, customer: Customer) -> dict:
+    return events.payload("account", account, customer=customer)
+
+
+def _account_changed(account: Account, customer: Customer, before: dict) -> None:
+    """``account.updated`` with the fields that changed since ``before`` (nothing: none)."""
+    after = _account_data(account, customer)
+    if previous := events.changed(before, after):
+        _emit(customer, EventType.ACCOUNT_UPDATED, after, previous)
+
+
+def _contact_event(contact: Contact, type: EventType, previous=None, data=None) -> None:
+    data = events.payload("contact", contact) if data is None else data
+    _emit(contact.customer, type, data, previous)
+
+
+def _order_event(order: SalesOrder, type: EventType, previous=None) -> None:
+    _emit(order.customer, type, events.payload("order", order), previous)
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -168,6 +202,8 @@ def account_create(
     primary_contacts_check(contacts=contacts)
     customer = customer_create(tenant=tenant, **customer_fields)
     customer_lock(customer)  # once, for the addresses and contacts written below
+    # the account's event says what differs from a new account's defaults
+    defaults = _account_data(Account(customer=customer), customer)
     account = Account(customer=customer, **account_fields)
     if account.customer_since is None:
         account.customer_since = customer.created_at
@@ -179,6 +215,7 @@ def account_create(
     )
     _save_with_customers_time(account, customer)
     customer.account = account
+    _account_changed(account, customer, defaults)
     for index, contact in enumerate(contacts):
         try:
             contact_create(customer=customer, **contact)
@@ -200,6 +237,7 @@ def account_update(
     _check_account_fields(account_fields, tenant_id=customer.tenant_id)
     customer = customer_lock(customer)
     account = account_ensure(customer=customer)
+    before = _account_data(account, customer)
     # saved even without customer fields: the record's updated_at moves with every change
     customer_update(customer=customer, **{k: v for k, v in fields.items() if k in CUSTOMER_FIELDS})
     for name, value in account_fields.items():
@@ -219,6 +257,7 @@ def account_update(
         )
         changed.append("shipping_address")
     _save_with_customers_time(account, customer, update_fields=changed)
+    _account_changed(account, customer, before)
     return customer
 
 
@@ -250,6 +289,8 @@ def _contact_save(contact: Contact, update_fields=None) -> None:
         for other in others:
             other.is_primary = False
             other.save(update_fields=["is_primary", "updated_at"])
+            other.customer = contact.customer
+            _contact_event(other, EventType.CONTACT_UPDATED, {"is_primary": True})
     try:
         with transaction.atomic():
             _save(contact, update_fields=update_fields)
@@ -273,6 +314,7 @@ def contact_create(*, customer: Customer, **fields) -> Contact:
         customer_lock(customer)  # the other primary is demoted (_contact_save)
     contact = Contact(customer=customer, **fields)
     _contact_save(contact)
+    _contact_event(contact, EventType.CONTACT_CREATED)
     return contact
 
 
@@ -291,23 +333,24 @@ def contact_update(*, contact: Contact, **fields) -> Contact:
     except Contact.DoesNotExist:
         raise errors.NotFound("Contact not found.", code="contact_not_found") from None
     contact.customer = customer
+    before = events.payload("contact", contact)
     for name, value in fields.items():
         setattr(contact, name, value)
     _contact_save(contact, update_fields=[*fields, "updated_at"])
+    after = events.payload("contact", contact)
+    if previous := events.changed(before, after):
+        _contact_event(contact, EventType.CONTACT_UPDATED, previous, after)
     return contact
 
 
 @service_atomic()
 def contact_delete(*, contact: Contact) -> None:
+    data = events.payload("contact", contact)
     contact.delete()
+    _contact_event(contact, EventType.CONTACT_DELETED, data=data)
 
 
 # --- orders -------------------------------------------------------------------------------
-
-
-def money(value: Decimal) -> Decimal:
-    """Round half-up to cents."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def order_number_allocate(*, tenant, year: int) -> str:
@@ -419,7 +462,7 @@ def order_create(
     if total > MAX_MONEY or any(p[3] > MAX_MONEY for p in priced):
         raise _invalid("lines", "The order total is too large.")
 
-    payment_terms = account.payment_terms if account is not None else "net_30"
+    terms = account or Account()  # no account: the defaults
     if shipping_address is None:
         shipping_address = address_snapshot(account.shipping_address if account else None)
     order = SalesOrder(
@@ -430,9 +473,9 @@ def order_create(
         order_date=order_date,
         ship_date=ship_date,
         delivery_date=delivery_date,
-        due_date=order_date + timedelta(days=PAYMENT_TERM_DAYS[payment_terms]),
+        due_date=order_date + timedelta(days=PAYMENT_TERM_DAYS[terms.payment_terms]),
         paid_at=paid_at,
-        currency=account.currency if account is not None else "USD",
+        currency=terms.currency,
         total_amount=total,
         items_count=sum(p[1] for p in priced),
         shipping_address={k: v for k, v in shipping_address.items() if v},
@@ -451,6 +494,7 @@ def order_create(
             for position, (product, quantity, price, lt) in enumerate(priced)
         ]
     )
+    _order_event(order, EventType.ORDER_CREATED)
     return order
 
 
@@ -463,7 +507,13 @@ def order_update(
     Becoming ``shipped`` sets ``ship_date`` and becoming ``delivered`` sets ``delivery_date``
     to now, unless they are given. Repeating the current status is a no-op.
     """
-    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    # the customer read with the order (its event names it), only the order locked
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=order.pk)
+    )
+    before = events.payload("order", order)
     now = timezone.now()
     if status is not UNSET and status != order.status:
         if status not in ORDER_TRANSITIONS:
@@ -498,6 +548,11 @@ def order_update(
         order_date=order.order_date, ship_date=order.ship_date, delivery_date=order.delivery_date
     )
     order.save(update_fields=["status", "ship_date", "delivery_date", "paid_at", "updated_at"])
+    after = events.payload("order", order)
+    if previous := events.changed(before, after):
+        status_changed = "status" in previous
+        kind = EventType.ORDER_STATUS_CHANGED if status_changed else EventType.ORDER_UPDATED
+        _order_event(order, kind, previous)
     return order
 
 
@@ -535,6 +590,7 @@ def account_addresses_link(
             raise _invalid(name, "Must be one of this customer's addresses.")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     account = account_ensure(customer=customer)
+    before = _account_data(account, customer)
     changed = [
         name
         for name, address in links.items()
@@ -547,4 +603,5 @@ def account_addresses_link(
         account.save(update_fields=changed)
         Account.objects.filter(pk=account.pk).update(updated_at=customer.updated_at)
         account.updated_at = customer.updated_at
+        _account_changed(account, customer, before)
     return account

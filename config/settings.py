@@ -10,6 +10,11 @@ REDIS_URL             redis://host:6379/0: the shared cache (rate limits, lockou
 HUB_LIMITS_STORE      cache | database: where limits are counted (tenants/throttling.py)
 HUB_TRUSTED_PROXIES   reverse proxies in front that append to X-Forwarded-For (tenants/proxies.py)
 HUB_API_RATE, HUB_LOGIN_RATE, HUB_LOGIN_USERNAME_RATE, HUB_LOGIN_LOCKOUT_*   see tenants/throttling.py
+HUB_LOG_FORMAT        json | plain: the console log format (json unless DEBUG; tenants/logs.py)
+HUB_METRICS           "1" routes /metrics (tenants/metrics.py); HUB_METRICS_TOKEN its bearer secret,
+                      HUB_METRICS_ALLOW the addresses/networks that may scrape it (comma-separated)
+PROMETHEUS_MULTIPROC_DIR  where gunicorn's workers share their metrics (deploy/gunicorn.conf.py)
+HUB_EVENTS_RETENTION_DAYS   days the change events are kept (default 30; manage.py purge_events)
 """
 
 import os
@@ -68,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestObservationMiddleware",  # the request's log line and metrics
     "config.middleware.ApiNoStoreMiddleware",
     "config.middleware.ProxyBodyLimitMiddleware",  # nginx's 413, in the dialect's format
     "django.middleware.security.SecurityMiddleware",
@@ -201,6 +207,8 @@ CACHES = {
 
 # --- Reliability (tenants/idempotency.py, tenants/throttling.py) ------------------------------
 HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "24"))
+# change events are kept this many days (tenants.events.events_purge, manage.py purge_events)
+HUB_EVENTS_RETENTION_DAYS = int(os.environ.get("HUB_EVENTS_RETENTION_DAYS", "30"))
 HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
 HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
 HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))
@@ -233,7 +241,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     # The TLS terminator (load balancer, nginx) sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Probes and scrapes may reach gunicorn itself, over plain HTTP on the loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -286,7 +295,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # the actor of a history entry and of a change event: one enum, one name
+    "ENUM_NAME_OVERRIDES": {"ActorTypeEnum": ["user", "api_key", "system"]},
     "SCHEMA_PATH_PREFIX": r"/",
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "POSTPROCESSING_HOOKS": [
@@ -296,26 +306,40 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Logging ----------------------------------------------------------------------------------
+# --- Logging (tenants/logs.py) ------------------------------------------------------------------
+# One JSON object per line by default in production, readable lines for `make run`.
+HUB_LOG_FORMAT = os.environ.get("HUB_LOG_FORMAT") or ("plain" if DEBUG else "json")
+if HUB_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("HUB_LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "tenants.context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "tenants.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": HUB_LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        # 4xx warnings name the raw path; the request line (hub.request) says it better.
         "django.request": {"level": "ERROR", "propagate": True},
+        # SQL with its parameters is personal data: never logged, even at DEBUG.
+        "django.db.backends": {"level": "INFO", "propagate": True},
     },
 }
+
+# --- Metrics (tenants/metrics.py) and readiness (tenants/readiness.py) ------------------------
+HUB_METRICS = env_bool("HUB_METRICS", False)
+HUB_METRICS_TOKEN = os.environ.get("HUB_METRICS_TOKEN", "")
+HUB_METRICS_ALLOW = env_list("HUB_METRICS_ALLOW")
+HUB_METRICS_MAX_TENANTS = int(os.environ.get("HUB_METRICS_MAX_TENANTS", "200"))
 
 # --- Domain settings --------------------------------------------------------------------------
 HUB_API_KEY_PREFIX = "chk_"
@@ -325,9 +349,6 @@ HUB_DEMO_SEEDS.append("b2b.demo.seed")
 # b2b analytics and credit checks: the thresholds and their defaults are in b2b/conf.py
 # (DEFAULTS, documented in b2b/analytics.py and b2b/credit.py); override any of them here.
 HUB_B2B: dict = {}
-# `manage.py generate` (customers/generate.py): the other apps' parts of synthetic data.
-HUB_GENERATORS: list[str] = ["stores.generate.StoreLinks", "b2b.generate.B2BAccounts"]
-
 # --- Background tasks and webhooks (tenants/delivery.py, docs/webhooks.md) --------------------
 # Django's Tasks API (the django-tasks backport) on the database: every worker process, on
 # any machine, shares the queue through the database (`manage.py hub_worker`).

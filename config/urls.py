@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from config.views import RedocView, SwaggerView, healthz
+from config.views import RedocView, SwaggerView, healthz, metrics, readyz
 from tenants.admin_login import AdminLoginForm
 
 admin.site.site_header = "Customer hub back-office"
@@ -12,6 +13,7 @@ admin.site.login_form = AdminLoginForm  # the API's login rates and lockout
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
@@ -25,3 +27,7 @@ urlpatterns = [
     path("customers", include("stores.api.urls")),
     path("api/", include("b2b.api.urls")),
 ]
+
+# Prometheus metrics (tenants/metrics.py): not routed at all unless HUB_METRICS is on.
+if settings.HUB_METRICS:
+    urlpatterns.append(path("metrics", metrics, name="metrics"))

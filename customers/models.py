@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
 
 from tenants.history import tracked
 from tenants.ids import uuid7
@@ -61,11 +61,46 @@ def display_name(
     return name or local_name or full or discord_display_name or discord_username or email
 
 
+def display_name_sql(path: str = ""):
+    """``display_name`` as a SQL expression over the customer at ``path`` (e.g.
+    ``"customer__"`` from a store link), for sorting by the name shown; the same rule, kept
+    beside it (tests/test_store_api.py compares them)."""
+    blank = Value("")
+
+    def then_spaced(field):  # " " + field, or nothing for a blank field
+        return Case(
+            When(**{path + field: ""}, then=blank), default=Concat(Value(" "), path + field)
+        )
+
+    full_name = LTrim(
+        Concat(
+            path + "first_name",
+            then_spaced("preposition"),
+            then_spaced("last_name"),
+            output_field=CharField(),
+        )
+    )
+    return Coalesce(
+        NullIf(path + "name", blank),
+        NullIf(path + "local_name", blank),
+        NullIf(full_name, blank),
+        NullIf(path + "discord_display_name", blank),
+        NullIf(path + "discord_username", blank),
+        path + "email",
+        output_field=CharField(),
+    )
+
+
 class Customer(TenantOwnedModel):
     """One person or company of one tenant; every dialect reads and writes this record.
 
     The integer ``id`` is the peppered dialect's ``customerId``; ``uuid`` (time-ordered) is
     the ``id`` of every other dialect.
+
+    Database triggers on this table (docs/decisions/kept-counts-and-copies.md):
+    ``hub_count_customers`` keeps the tenant's customer counts (customers/migrations/0003,
+    PostgreSQL), ``hub_customer_names_to_links`` copies the names onto the store links
+    (stores/migrations/0004, both databases).
     """
 
     id = models.BigAutoField(primary_key=True)

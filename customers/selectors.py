@@ -118,10 +118,6 @@ def client_types_for_tenant(*, tenant) -> QuerySet[ClientType]:
     return ClientType.objects.filter(tenant=tenant).order_by("name")
 
 
-def addresses_for_customer(*, customer) -> QuerySet[Address]:
-    return Address.objects.filter(customer=customer).order_by("created_at", "id")
-
-
 def customers_changed_since(*, tenant, since=None) -> QuerySet[Customer]:
     """The tenant's customers with ``updated_at >= since`` (all when ``since`` is None),
     oldest change first (then by id), default address and tags loaded: the query count does

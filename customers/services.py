@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Address, ClientType, Customer, Source
-from tenants import errors
+from tenants import errors, events
 from tenants.db import violates
+from tenants.events import EventType
 from tenants.history import history_context
 from tenants.ids import parse_uuid
 from tenants.models import Membership, Role
@@ -138,6 +140,43 @@ def _save(instance, *, exclude=(), update_fields=None) -> None:
 _CUSTOMER_CLEAN_EXCLUDE = ("tenant", "user", "default_address", "tags")
 
 
+# --- change events (tenants.events) --------------------------------------------------------------
+
+
+def customer_data(customer: Customer) -> dict:
+    return events.payload("customer", customer)
+
+
+def _emit(customer: Customer, type: EventType, data: dict, previous=None) -> None:
+    events.emit(
+        tenant=customer.tenant_id,
+        type=type,
+        customer_uuid=customer.uuid,
+        data=data,
+        previous_attributes=previous,
+    )
+
+
+def customer_changed(customer: Customer, before: dict) -> None:
+    """Emit what changed in the customer since ``before`` (its ``customer_data``): a change of
+    ``is_active`` is ``customer.deactivated``/``reactivated``, the other fields that changed
+    are one ``customer.updated``; nothing when nothing changed."""
+    after = customer_data(customer)
+    previous = events.changed(before, after)
+    if "is_active" in previous:
+        activity = {"is_active": previous.pop("is_active")}
+        kind = (
+            EventType.CUSTOMER_REACTIVATED if customer.is_active else EventType.CUSTOMER_DEACTIVATED
+        )
+        _emit(customer, kind, after, activity)
+    if previous:
+        _emit(customer, EventType.CUSTOMER_UPDATED, after, previous)
+
+
+def address_data(address: Address, customer: Customer) -> dict:
+    return events.payload("address", address, customer=customer)
+
+
 @_atomic
 def customer_create(*, tenant, **fields) -> Customer:
     _check_fields(fields, CUSTOMER_FIELDS)
@@ -149,6 +188,7 @@ def customer_create(*, tenant, **fields) -> Customer:
     _ensure_email_free(tenant=tenant, email=fields.get("email", ""))
     customer = Customer(tenant=tenant, **fields)
     _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    _emit(customer, EventType.CUSTOMER_CREATED, customer_data(customer))
     return customer
 
 
@@ -157,6 +197,7 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
     """Change only the given fields (of the record as it is under the lock)."""
     customer_lock(customer)
     _check_fields(fields, CUSTOMER_FIELDS)
+    before = customer_data(customer)
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if "email" in fields:
@@ -168,6 +209,7 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
     for key, value in fields.items():
         setattr(customer, key, value)
     _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE, update_fields=[*fields, "updated_at"])
+    customer_changed(customer, before)
     return customer
 
 
@@ -195,8 +237,10 @@ def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
 def customer_deactivate(*, customer: Customer) -> Customer:
     customer_lock(customer)
     if customer.is_active:
+        before = customer_data(customer)
         customer.is_active = False
         customer.save(update_fields=["is_active", "updated_at"])
+        customer_changed(customer, before)
     return customer
 
 
@@ -204,8 +248,10 @@ def customer_deactivate(*, customer: Customer) -> Customer:
 def customer_reactivate(*, customer: Customer) -> Customer:
     customer_lock(customer)
     if not customer.is_active:
+        before = customer_data(customer)
         customer.is_active = True
         customer.save(update_fields=["is_active", "updated_at"])
+        customer_changed(customer, before)
     return customer
 
 
@@ -227,8 +273,10 @@ def customer_link_user(*, customer: Customer, user) -> Customer:
             code="invalid_user",
         )
     customer_lock(customer)
+    before = customer_data(customer)
     customer.user = user
     _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE, update_fields=["user", "updated_at"])
+    customer_changed(customer, before)
     return customer
 
 
@@ -286,6 +334,7 @@ def address_add(*, customer: Customer, key: str, **fields) -> Address:
     address = Address(customer=customer, key=key, **fields)
     _save(address, exclude=("customer",))
     _touch(customer)
+    _emit(customer, EventType.ADDRESS_CREATED, address_data(address, customer))
     return address
 
 
@@ -299,11 +348,18 @@ def address_set(*, customer: Customer, key: str, **fields) -> Address:
     address = Address.objects.filter(customer=customer, key=key).first() or Address(
         customer=customer, key=key
     )
-    update_fields = None if address._state.adding else [*fields, "updated_at"]
+    adding = address._state.adding
+    update_fields = None if adding else [*fields, "updated_at"]
+    before = None if adding else address_data(address, customer)
     for name, value in fields.items():
         setattr(address, name, value)
     _save(address, exclude=("customer",), update_fields=update_fields)
     _touch(customer)
+    after = address_data(address, customer)
+    if adding:
+        _emit(customer, EventType.ADDRESS_CREATED, after)
+    elif previous := events.changed(before, after):
+        _emit(customer, EventType.ADDRESS_UPDATED, after, previous)
     return address
 
 
@@ -317,17 +373,22 @@ def address_remove(*, customer: Customer, key: str) -> None:
         raise errors.ValidationError(
             message, fields={"addressId": [message]}, code="address_not_found"
         )
+    data = address_data(address, customer)
     if customer.default_address_id == address.pk:
+        before = customer_data(customer)
         customer.default_address = None
         customer.save(update_fields=["default_address", "updated_at"])
+        customer_changed(customer, before)
     address.delete()
     _touch(customer)
+    _emit(customer, EventType.ADDRESS_DELETED, data)
 
 
 @_atomic
 def default_address_set(*, customer: Customer, key: str | None) -> Customer:
     """Make one of the customer's own addresses the default (``None`` clears it)."""
     customer_lock(customer)
+    before = customer_data(customer)
     if key is None:
         customer.default_address = None
     else:
@@ -340,6 +401,7 @@ def default_address_set(*, customer: Customer, key: str | None) -> Customer:
             )
         customer.default_address = address
     customer.save(update_fields=["default_address", "updated_at"])
+    customer_changed(customer, before)
     return customer
 
 
@@ -364,8 +426,31 @@ def customer_tags_set(*, customer: Customer, names: list[str]) -> list[str]:
         raise errors.ValidationError(
             message, fields={"clienttypes": [message]}, code="unknown_client_type"
         )
-    customer.tags.set([found[name] for name in wanted])
+    # the link rows written by hand (as ``tags.set`` would, in as many statements): the names
+    # the customer had are read with them, for the event's previous_attributes
+    through = Customer.tags.through
+    current = dict(
+        through.objects.filter(customer_id=customer.pk).values_list(
+            "clienttype_id", "clienttype__name"
+        )
+    )
+    wanted_ids = {found[name].pk for name in wanted}
+    removed = set(current) - wanted_ids
+    if removed:
+        through.objects.filter(customer_id=customer.pk, clienttype_id__in=removed).delete()
+    added = [pk for pk in wanted_ids if pk not in current]
+    if added:
+        through.objects.bulk_create(
+            [through(customer_id=customer.pk, clienttype_id=pk) for pk in added]
+        )
     _touch(customer)
+    if removed or added:
+        _emit(
+            customer,
+            EventType.CUSTOMER_TAGS_UPDATED,
+            events.payload("customer_tags", customer, tags=wanted),
+            {"tags": sorted(current.values())},
+        )
     return sorted(wanted)
 
 
@@ -428,10 +513,13 @@ def customers_import(*, tenant, rows, dry_run: bool, progress=None) -> ImportRep
     after each row.
     """
     report = ImportReport(dry_run=dry_run)
-    with transaction.atomic(), history_context(reason=IMPORT_REASON):
+    # one batch of events for the file (tenants.events.collect): written with one INSERT per
+    # INSERT_BATCH rows, never one per row; a row that fails takes its events with it
+    with transaction.atomic(), history_context(reason=IMPORT_REASON), events.collect() as batch:
+        start = batch.mark()
         for index, (line, raw) in enumerate(rows, start=1):
             try:
-                with transaction.atomic():
+                with transaction.atomic(), events.collect():
                     if _import_row(tenant=tenant, raw=raw):
                         report.created += 1
                     else:
@@ -440,7 +528,10 @@ def customers_import(*, tenant, rows, dry_run: bool, progress=None) -> ImportRep
                 report.errors.append((line, _import_error_text(exc)))
             if progress is not None:
                 progress(index)
+            if not report.errors:  # bounded memory for a large file
+                batch.flush(min_size=events.INSERT_BATCH)
         if not report.committed:
+            batch.discard_from(start)
             transaction.set_rollback(True)
     return report
 
@@ -525,18 +616,44 @@ def client_type_update(*, client_type: ClientType, name: str) -> ClientType:
 
 @service_atomic()
 def client_type_delete(*, client_type: ClientType) -> None:
-    """Remove a client type; its customers lose the tag (and their updatedAt moves)."""
-    customer_ids = list(client_type.customers.values_list("pk", flat=True))
+    """Remove a client type; its customers lose the tag (and their updatedAt moves), each
+    with a ``customer.tags_updated`` event (one INSERT for all)."""
+    through = Customer.tags.through
+    # the tags of the type's customers, in the one query that found the customers
+    rows = through.objects.filter(
+        customer_id__in=through.objects.filter(clienttype_id=client_type.pk).values("customer_id")
+    ).values_list("customer_id", "customer__uuid", "clienttype__name")
+    tags: dict[tuple, list[str]] = {}
+    for pk, uuid, name in rows:
+        tags.setdefault((pk, uuid), []).append(name)
+    tenant_id = client_type.tenant_id
     client_type.delete()
-    if customer_ids:
-        Customer.objects.filter(pk__in=customer_ids).update(updated_at=timezone.now())
+    if tags:
+        Customer.objects.filter(pk__in=[pk for pk, _ in tags]).update(updated_at=timezone.now())
+        events.emit_many(
+            events.event(
+                tenant=tenant_id,
+                type=EventType.CUSTOMER_TAGS_UPDATED,
+                customer_uuid=uuid,
+                data=events.payload(
+                    "customer_tags",
+                    SimpleNamespace(uuid=uuid),
+                    tags=[n for n in names if n != client_type.name],
+                ),
+                previous_attributes={"tags": sorted(names)},
+            )
+            for (_, uuid), names in tags.items()
+        )
 
 
 @service_atomic()
 def customer_delete(*, customer: Customer) -> None:
     """Delete a customer with its addresses, links, account and contacts (a customer with
-    orders, or one that represents a store, is protected by the database)."""
+    orders, or one that represents a store, is protected by the database). One
+    ``customer.deleted`` event: what belonged to the customer went with it."""
+    data = customer_data(customer)
     customer.delete()
+    _emit(customer, EventType.CUSTOMER_DELETED, data)
 
 
 @service_atomic()
@@ -552,6 +669,7 @@ def address_rename(*, customer: Customer, key: str, new_key: str) -> Address:
                 fields={"key": ["An address with this addressId already exists."]},
                 code="address_exists",
             )
+        before = address_data(address, customer)
         address.key = new_key
         try:
             address.full_clean(
@@ -561,4 +679,6 @@ def address_rename(*, customer: Customer, key: str, new_key: str) -> Address:
             raise _validation_error(exc) from exc
         address.save(update_fields=["key", "updated_at"])
         _touch(customer)
+        after = address_data(address, customer)
+        _emit(customer, EventType.ADDRESS_UPDATED, after, events.changed(before, after))
     return address

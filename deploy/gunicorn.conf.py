@@ -9,6 +9,8 @@ slowly hold every thread (tests/test_deploy_front.py proves both).
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 # The project root, whatever the directory gunicorn was started from (systemd, a shell).
@@ -38,16 +40,58 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "2"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 
-# Logs to stdout/stderr (journald under systemd); the response's request id ties an access
-# line to the application's log lines.
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# Logs to stdout/stderr (journald under systemd), one JSON object per line like the
+# application's (HUB_LOG_FORMAT, tenants/logs.py). No access log: the application writes one
+# line per request with its route template, status, duration, tenant and request id
+# (tenants/logs.py), while gunicorn's would hold the raw request line, query string included
+# (an email searched for is personal data). GUNICORN_ACCESSLOG=- brings it back.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+if os.environ.get("HUB_LOG_FORMAT", "json") == "json":
+    # gunicorn's own defaults, with the JSON formatter (and its access logger quiet unless
+    # GUNICORN_ACCESSLOG asks for it: with a logging configuration it would log regardless).
+    logconfig_dict = {
+        "formatters": {"generic": {"()": "tenants.logs.JsonFormatter"}},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if accesslog else "CRITICAL",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+        },
+    }
+
+# Metrics (tenants/metrics.py): every worker writes its values into one directory, which a
+# scrape reads whole, so /metrics adds up all workers whichever answers. Emptied at each start
+# (on_starting); systemd's RuntimeDirectory= gives a fresh /run/customer-hub.
+if os.environ.get("HUB_METRICS", "").strip().lower() in {"1", "true", "yes", "on"}:
+    os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR",
+        str(Path(os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir()) / "hub-metrics"),
+    )
+
+
+def _reset_metrics_directory() -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its counters for the scrapes, not its live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def on_starting(server):
     """Refuse to start several workers whose rate limits and lockouts would count alone."""
+    _reset_metrics_directory()
     if server.cfg.workers <= 1:
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -8,5 +8,8 @@ class StoresConfig(AppConfig):
     def ready(self):
         from customers.history import timeline_register
         from stores.history import STORE_LINKS
+        from stores.selectors import StoreReach
+        from tenants.reach import register_store_reach
 
         timeline_register(STORE_LINKS)
+        register_store_reach(StoreReach())

@@ -44,7 +44,12 @@ class StoreMembership(TimeStampedModel):
 
 
 class CustomerStore(models.Model):
-    """A customer's link to a store; its price list is the store dialect's defaultPriceListId."""
+    """A customer's link to a store; its price list is the store dialect's defaultPriceListId.
+
+    Database triggers on this table (docs/decisions/kept-counts-and-copies.md):
+    ``hub_count_store_links`` keeps the store's link count (stores/migrations/0003,
+    PostgreSQL), ``hub_link_customer_names`` fills the copied names (stores/migrations/0004).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     customer = models.ForeignKey(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Q, Value, When
-from django.db.models.functions import Coalesce, Concat, Lower, LTrim, NullIf
+from django.db.models import Q
+from django.db.models.functions import Lower
 
-from customers.models import DISPLAY_NAME_FIELDS
-from stores.models import CustomerStore, Store
+from customers.models import DISPLAY_NAME_FIELDS, display_name_sql
+from stores.models import CustomerStore, Store, StoreMembership
 from tenants import counts, errors, paging
 from tenants.ids import parse_uuid
-
-
-def stores_for_tenant(*, tenant):
-    return Store.objects.filter(tenant=tenant)
+from tenants.models import Role
 
 
 def customer_get_by_store(*, store: Store):
@@ -37,34 +34,6 @@ def store_links_total(*, store: Store) -> int:
 def store_links_counted(*, store: Store) -> counts.Counted:
     """``store_links_total`` with the version of the store's links (tenants/counts.py)."""
     return counts.counted(STORE_LINKS, store.pk, customer_links_for_store(store=store))
-
-
-def _shown_name():
-    """The name the store dialect shows (``Customer.display_name``), as a SQL expression."""
-    blank = Value("")
-    full_name = LTrim(
-        Concat(
-            "customer__first_name",
-            Case(
-                When(customer__preposition="", then=blank),
-                default=Concat(Value(" "), "customer__preposition"),
-            ),
-            Case(
-                When(customer__last_name="", then=blank),
-                default=Concat(Value(" "), "customer__last_name"),
-            ),
-            output_field=CharField(),
-        )
-    )
-    return Coalesce(
-        NullIf("customer__name", blank),
-        NullIf("customer__local_name", blank),
-        NullIf(full_name, blank),
-        NullIf("customer__discord_display_name", blank),
-        NullIf("customer__discord_username", blank),
-        "customer__email",
-        output_field=CharField(),
-    )
 
 
 STORE_CUSTOMER_SORTS = frozenset({"name", "is_active", "updated_at", "created_at"})
@@ -100,7 +69,7 @@ def store_customers(
     if is_active is not None:
         qs = qs.filter(customer__is_active=is_active)
     if sort == "name":
-        qs = qs.annotate(sort_key=Lower(_shown_name()))
+        qs = qs.annotate(sort_key=Lower(display_name_sql("customer__")))
         key = "sort_key"
     elif sort == "created_at":
         key = "customer_created_at"  # the link's copy: served by the index, any page
@@ -188,3 +157,28 @@ def customer_link_get(*, store: Store, customer_id) -> CustomerStore:
     if link is None:
         raise errors.NotFound("Customer not found", code="customer_not_found")
     return link
+
+
+class StoreReach:
+    """The stores a caller reaches (registered with tenants.reach by StoresConfig.ready)."""
+
+    def stores_reachable(self, *, memberships, user, api_key) -> list:
+        if api_key is not None:
+            return list(
+                Store.objects.filter(tenant=api_key.tenant, is_active=True).order_by("name")
+            )
+        admin_tenants = [m.tenant_id for m in memberships if m.role == Role.ADMIN]
+        return list(
+            Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
+            .filter(
+                Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
+            )
+            .distinct()
+            .order_by("name")
+        )
+
+    def user_store_ids(self, *, user, tenant=None) -> frozenset:
+        links = StoreMembership.objects.filter(user=user, is_active=True, store__is_active=True)
+        if tenant is not None:
+            links = links.filter(store__tenant=tenant)
+        return frozenset(links.values_list("store_id", flat=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.db import connections, router
 from django.utils import timezone
 
@@ -10,9 +12,25 @@ from customers.services import customer_create, customer_lock, customer_update
 from pricelists.selectors import price_list_usable, price_list_verify
 from stores.models import CustomerStore, Store, StoreMembership
 from stores.selectors import customer_link_get
-from tenants import errors
+from tenants import errors, events
+from tenants.events import EventType
 from tenants.history import author_fields
 from tenants.transactions import service_atomic
+
+
+def _link_event(link: CustomerStore, customer, type: EventType, previous=None) -> None:
+    events.emit(
+        tenant=customer.tenant_id,
+        type=type,
+        customer_uuid=customer.uuid,
+        data=events.payload("store_link", link, customer=customer),
+        previous_attributes=previous,
+    )
+
+
+def _price_list_changed(link: CustomerStore, customer, previous_id) -> None:
+    previous = {"price_list_id": None if previous_id is None else str(previous_id)}
+    _link_event(link, customer, EventType.STORE_LINK_PRICE_LIST_CHANGED, previous)
 
 
 @service_atomic()
@@ -44,9 +62,13 @@ def customer_store_link(*, customer, store: Store, price_list=None) -> CustomerS
         store=store,
         defaults={"price_list": price_list, "customer_created_at": customer.created_at},
     )
-    if not created and price_list is not None and link.price_list_id != price_list.pk:
+    if created:
+        _link_event(link, customer, EventType.STORE_LINK_CREATED)
+    elif price_list is not None and link.price_list_id != price_list.pk:
+        previous_id = link.price_list_id
         link.price_list = price_list
         link.save(update_fields=["price_list"])
+        _price_list_changed(link, customer, previous_id)
     return link
 
 
@@ -98,8 +120,10 @@ def store_customer_price_list_set(
     customer = link.customer
     changed = link.price_list_id != price_list.pk
     if changed:
+        previous_id = link.price_list_id
         link.price_list = price_list
         link.save(update_fields=["price_list"])
+        _price_list_changed(link, customer, previous_id)
     # the store dialect shows the display name as ``name``: sending it back is no change
     if name is not None and name != customer.display_name:
         customer_update(customer=customer, name=name)
@@ -114,9 +138,11 @@ def store_customer_price_list_remove(*, store: Store, customer_id) -> CustomerSt
     customer is not linked to this store)."""
     link = _link_locked(customer_link_get(store=store, customer_id=customer_id))
     if link.price_list_id is not None:
+        previous_id = link.price_list_id
         link.price_list = None
         link.save(update_fields=["price_list"])
         _touch_customer(link.customer)
+        _price_list_changed(link, link.customer, previous_id)
     return link
 
 
@@ -166,26 +192,46 @@ def store_customers_remove(*, store: Store, customer_ids, user=None, api_key=Non
     customers themselves, never another store's links. Ids that are not linked to this
     store are ignored; duplicates count once. Returns the number of links removed.
 
-    Three statements whatever the number of ids: one SELECT … FOR UPDATE of the links, one
+    Four statements whatever the number of ids: one SELECT … FOR UPDATE of the links, one
     INSERT … SELECT of their history rows ("-", as a delete through the ORM records), one
-    DELETE.
+    DELETE, and one INSERT of a ``store_link.deleted`` event per link (batches of
+    ``tenants.events.INSERT_BATCH`` rows).
     """
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         return 0
-    pks = list(
+    rows = list(
         CustomerStore.objects.select_for_update(of=("self",))
         .filter(store=store, customer__uuid__in=ids)
-        .values_list("pk", flat=True)
+        .values_list("pk", "customer__uuid", "price_list_id", "created_at")
     )
-    if not pks:
+    if not rows:
         return 0
+    pks = [row[0] for row in rows]
     reason = "Removed from the store in bulk"
     if api_key is not None:
         reason = f"{reason} (API key {api_key.name})"[:100]
     _history_record_deletions(model=CustomerStore, pks=pks, user=user, reason=reason)
     # A filtered DELETE without fetching rows or cascading (nothing references a link).
-    return CustomerStore.objects.filter(pk__in=pks)._raw_delete(router.db_for_write(CustomerStore))
+    removed = CustomerStore.objects.filter(pk__in=pks)._raw_delete(
+        router.db_for_write(CustomerStore)
+    )
+    events.emit_many(
+        events.event(
+            tenant=store.tenant_id,
+            type=EventType.STORE_LINK_DELETED,
+            customer_uuid=customer_uuid,
+            data=events.payload(
+                "store_link",
+                SimpleNamespace(
+                    pk=pk, store_id=store.pk, price_list_id=price_list_id, created_at=created_at
+                ),
+                customer=SimpleNamespace(uuid=customer_uuid),
+            ),
+        )
+        for pk, customer_uuid, price_list_id, created_at in rows
+    )
+    return removed
 
 
 # --- back-office writes (stores/admin.py) --------------------------------------------------------

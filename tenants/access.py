@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
-
 from tenants import errors
 from tenants.authentication import ApiKeyUser
+from tenants.context import note_tenant
 from tenants.ids import parse_uuid
 from tenants.models import ApiKey, Membership, Role, Tenant
 
@@ -52,7 +51,8 @@ class Access:
         return self.user
 
 
-def _principal(request):
+def principal(request):
+    """``(user, None)`` or ``(None, api_key)`` of an authenticated request; 401 otherwise."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         raise errors.AuthenticationRequired()
@@ -85,19 +85,21 @@ def role_in_tenant(user, api_key: ApiKey | None, tenant: Tenant) -> str | None:
 
 
 TENANT_DENIED = "Unknown tenant, or you do not have access to it."
-STORE_DENIED = "You do not have access to this store"
 
 
-def _access(
+def tenant_access(
     request, tenant: Tenant | None, *, write: bool | None, denied: str = TENANT_DENIED
 ) -> Access:
-    user, api_key = _principal(request)
+    """The caller's access to ``tenant`` (403 ``denied`` without one; 403 for a write by a
+    reader); ``write`` defaults to the request method's."""
+    user, api_key = principal(request)
     if tenant is None or not tenant.is_active:
         raise errors.PermissionDenied(denied)
     role = role_in_tenant(user, api_key, tenant)
     if role is None:
         raise errors.PermissionDenied(denied)
     access = Access(tenant=tenant, role=role, user=user, api_key=api_key)
+    note_tenant(tenant.slug)  # the request's log line and metrics name it
     if write is None:
         write = request.method not in SAFE_METHODS
     if write:
@@ -105,67 +107,47 @@ def _access(
     return access
 
 
-def _header(request, name: str) -> str:
+def header_value(request, name: str) -> str:
+    """The header's value without surrounding blanks (``""`` when absent)."""
     value = request.headers.get(name, "")
     return value.strip()
 
 
 def tenant_from_header(request, header: str = "x-tenant-id", *, write: bool | None = None):
     """The data dialect: ``x-tenant-id`` (slug or UUID) is required."""
-    _principal(request)
-    ref = _header(request, header)
+    principal(request)
+    ref = header_value(request, header)
     if not ref:
         raise errors.BadRequest(f"The {header} header is required.", code="missing_tenant")
-    return _access(request, find_tenant(ref), write=write)
+    return tenant_access(request, find_tenant(ref), write=write)
 
 
 def tenant_from_path(request, slug: str, *, write: bool | None = None) -> Access:
     """The peppered dialect: the tenant slug is the ``:client_name`` path segment."""
-    _principal(request)
+    principal(request)
     tenant = Tenant.objects.filter(slug=slug).first() if slug and len(slug) <= 64 else None
-    return _access(request, tenant, write=write)
+    return tenant_access(request, tenant, write=write)
 
 
 def tenant_from_header_or_credential(
     request, header: str = "x-tenant-id", *, write: bool | None = None
 ) -> Access:
     """The b2b dialect: ``x-tenant-id`` when sent, otherwise the credential's only tenant."""
-    user, api_key = _principal(request)
-    ref = _header(request, header)
+    user, api_key = principal(request)
+    ref = header_value(request, header)
     if ref:
-        return _access(request, find_tenant(ref), write=write)
+        return tenant_access(request, find_tenant(ref), write=write)
     if api_key is not None:
-        return _access(request, api_key.tenant, write=write)
+        return tenant_access(request, api_key.tenant, write=write)
     tenant_ids = list(
         Membership.objects.filter(user=user, is_active=True, tenant__is_active=True).values_list(
             "tenant_id", flat=True
         )[:2]
     )
     if len(tenant_ids) == 1:
-        return _access(request, Tenant.objects.get(pk=tenant_ids[0]), write=write)
+        return tenant_access(request, Tenant.objects.get(pk=tenant_ids[0]), write=write)
     if not tenant_ids and not user.is_superuser:
         raise errors.PermissionDenied("You are not a member of any tenant.")
     raise errors.BadRequest(
         f"You belong to several tenants: send the {header} header.", code="missing_tenant"
     )
-
-
-def store_from_header(request, header: str = "x-store-id", *, write: bool | None = None):
-    """The store dialect: ``x-store-id`` is required; the tenant is the store's."""
-    user, api_key = _principal(request)
-    ref = _header(request, header)
-    if not ref:
-        raise errors.BadRequest(f"The {header} header is required.", code="missing_store")
-    store_id = parse_uuid(ref)
-    if store_id is None:
-        raise errors.BadRequest(f"The {header} header must be a UUID.", code="invalid_store")
-    Store = apps.get_model("stores", "Store")
-    store = Store.objects.select_related("tenant").filter(pk=store_id, is_active=True).first()
-    if store is None:
-        raise errors.PermissionDenied(STORE_DENIED)
-    access = _access(request, store.tenant, write=write, denied=STORE_DENIED)
-    if access.role != Role.ADMIN and api_key is None:
-        StoreMembership = apps.get_model("stores", "StoreMembership")
-        if not StoreMembership.objects.filter(user=user, store=store, is_active=True).exists():
-            raise errors.PermissionDenied(STORE_DENIED)
-    return Access(tenant=access.tenant, role=access.role, user=user, api_key=api_key, store=store)

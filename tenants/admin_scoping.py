@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import functools
 
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates, unquote
@@ -53,6 +52,7 @@ from tenants import counts, errors
 from tenants.constraints import integrity_message, translate_form_errors
 from tenants.models import Membership, Role, Tenant
 from tenants.paging import page_keys
+from tenants.reach import store_reach
 from tenants.roles import role_allows
 
 _TENANT_PATHS: dict[type[models.Model], str] = {}
@@ -129,12 +129,7 @@ def admin_store_ids(request) -> frozenset:
     store dialect's access does)."""
     cached = getattr(request, _STORES_ATTR, None)
     if cached is None:
-        store_membership = apps.get_model("stores", "StoreMembership")
-        cached = frozenset(
-            store_membership.objects.filter(
-                user=request.user, is_active=True, store__is_active=True
-            ).values_list("store_id", flat=True)
-        )
+        cached = store_reach().user_store_ids(user=request.user)
         setattr(request, _STORES_ATTR, cached)
     return cached
 

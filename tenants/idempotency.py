@@ -55,7 +55,7 @@ from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from tenants import errors
+from tenants import errors, metrics
 from tenants.api import parsers
 from tenants.api.dialect import PENDING_ANSWER, DialectViewMixin, dialect_for_path
 from tenants.models import IdempotencyRecord
@@ -178,19 +178,22 @@ def _answer_existing(request, record: IdempotencyRecord, fingerprint: str):
     if record.expires_at <= now:
         IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
         return None
+    dialect = dialect_for_path(request.path).name
     if record.request_fingerprint != fingerprint:
+        metrics.idempotency_refusals.labels(dialect, "key_reused").inc()
         return _error(
             request,
             IdempotencyKeyReused(fields={HEADER: [IdempotencyKeyReused.default_message]}),
         )
     if record.state == IdempotencyRecord.State.COMPLETED:
-        return _replay(record)
+        return _replay(record)  # counted when sent (tenants.metrics.observe_request)
     if record.created_at <= now - lock_timeout():
         # The first request died without answering (a killed worker): release its claim.
         IdempotencyRecord.objects.filter(
             pk=record.pk, state=IdempotencyRecord.State.STARTED, created_at=record.created_at
         ).delete()
         return None
+    metrics.idempotency_refusals.labels(dialect, "in_progress").inc()
     return _error(request, IdempotencyInProgress(), {"Retry-After": "1"})
 
 
@@ -325,6 +328,9 @@ class IdempotencyMiddleware:
                 else:
                     IdempotencyRecord.objects.filter(pk=record.pk).delete()
         except _ClaimTakenOver:
+            metrics.idempotency_refusals.labels(
+                dialect_for_path(request.path).name, "in_progress"
+            ).inc()
             return _error(request, IdempotencyInProgress(), {"Retry-After": "1"})
         except Exception as exc:  # the commit failed (the database went away, a constraint)
             _release(record)

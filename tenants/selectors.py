@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db.models import Q
 
 from tenants.models import Membership, Role
+from tenants.reach import store_reach
 
 
 def memberships_for_user(*, user):
@@ -19,18 +19,7 @@ def memberships_for_user(*, user):
 def stores_reachable(*, memberships=(), user=None, api_key=None) -> list:
     """The active stores a caller reaches: every store of an API key's tenant or of a tenant
     the user administers, and the stores of the user's active store relations."""
-    Store = apps.get_model("stores", "Store")  # stores depends on tenants, not the reverse
-    if api_key is not None:
-        return list(Store.objects.filter(tenant=api_key.tenant, is_active=True).order_by("name"))
-    admin_tenants = [m.tenant_id for m in memberships if m.role == Role.ADMIN]
-    return list(
-        Store.objects.filter(is_active=True, tenant__in=[m.tenant_id for m in memberships])
-        .filter(
-            Q(tenant__in=admin_tenants) | Q(memberships__user=user, memberships__is_active=True)
-        )
-        .distinct()
-        .order_by("name")
-    )
+    return store_reach().stores_reachable(memberships=memberships, user=user, api_key=api_key)
 
 
 def store_ids_reached(*, access) -> frozenset | None:
@@ -39,12 +28,7 @@ def store_ids_reached(*, access) -> frozenset | None:
     a tenant admin), else the stores of the user's active store relations."""
     if access.api_key is not None or access.role == Role.ADMIN:
         return None
-    StoreMembership = apps.get_model("stores", "StoreMembership")
-    return frozenset(
-        StoreMembership.objects.filter(
-            user=access.user, is_active=True, store__is_active=True, store__tenant=access.tenant
-        ).values_list("store_id", flat=True)
-    )
+    return store_reach().user_store_ids(user=access.user, tenant=access.tenant)
 
 
 def member_user_get(*, tenant, user_id):
@@ -71,6 +55,58 @@ def member_user_get(*, tenant, user_id):
         )
         .first()
     )
+
+
+# --- change events (tenants.events) --------------------------------------------------------------
+
+#: the type of events about a store's link: a caller that reaches some stores only sees those
+STORE_LINK_FAMILY = "store_link."
+
+
+def events_visible(*, access):
+    """The tenant's events the caller may read, newest first: every event for an API key or a
+    tenant admin; for another member, every event except the store links of stores it has no
+    active relation with (as the store dialect and the customer's history scope them)."""
+    from tenants.models import Event
+
+    qs = Event.objects.filter(tenant=access.tenant).order_by("-id")
+    store_ids = store_ids_reached(access=access)
+    if store_ids is not None:
+        qs = qs.filter(
+            ~Q(type__startswith=STORE_LINK_FAMILY)
+            | Q(data__store_id__in=[str(pk) for pk in store_ids])
+        )
+    return qs
+
+
+def events_filter(qs, *, types=(), families=(), customer_uuid=None, after=None, before=None):
+    """``qs`` narrowed to ``types`` or ``families`` (prefixes such as ``customer.``), one
+    customer (its public id), and ``occurred_at`` strictly after/before the given times."""
+    if types or families:
+        match = Q(type__in=list(types)) if types else Q()
+        for family in families:
+            match |= Q(type__startswith=family)
+        qs = qs.filter(match)
+    if customer_uuid is not None:
+        qs = qs.filter(customer_uuid=customer_uuid)
+    if after is not None:
+        qs = qs.filter(occurred_at__gt=after)
+    if before is not None:
+        qs = qs.filter(occurred_at__lt=before)
+    return qs
+
+
+def event_get(*, access, event_id):
+    """The caller's event with the public id ``event_id``: 404 for anything else (a malformed
+    id, another tenant's event, a store link of a store the caller does not reach)."""
+    from tenants import errors
+    from tenants.ids import parse_uuid
+
+    uid = parse_uuid(event_id)
+    event = events_visible(access=access).filter(uuid=uid).first() if uid else None
+    if event is None:
+        raise errors.NotFound("Event not found.", code="event_not_found")
+    return event
 
 
 # --- webhooks ---------------------------------------------------------------------------------

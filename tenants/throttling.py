@@ -59,6 +59,7 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from tenants import metrics
 from tenants.proxies import client_ip
 
 logger = logging.getLogger("hub.limits")
@@ -271,6 +272,8 @@ class WindowThrottle(BaseThrottle):
         if ident is None:
             return True
         self._wait = hit(f"{self.scope}:{_digest(ident)}", rate)
+        if self._wait is not None:
+            metrics.limit_refused(self.scope)
         return self._wait is None
 
     def wait(self):
@@ -342,16 +345,18 @@ def _known_key(username: str, address: str) -> str:
 def login_rate_check(request, username: str) -> None:
     """Count one password attempt against the per-address and per-name rates (429 when over)."""
     address = client_ip(request)
-    waits = []
+    waits = {}
     rate = current_rate("login")
     if rate is not None:
-        waits.append(hit(f"login:{_digest(address)}", rate))
+        waits["login"] = hit(f"login:{_digest(address)}", rate)
     rate = current_rate("login_username")
     if rate is not None and not store().marked_for(_known_key(username, address)):
-        waits.append(hit(f"login_username:{_digest(_normal(username))}", rate))
-    waits = [wait for wait in waits if wait is not None]
+        waits["login_username"] = hit(f"login_username:{_digest(_normal(username))}", rate)
+    waits = {scope: wait for scope, wait in waits.items() if wait is not None}
     if waits:
-        raise exceptions.Throttled(wait=max(waits))
+        for scope in waits:
+            metrics.limit_refused(scope)
+        raise exceptions.Throttled(wait=max(waits.values()))
 
 
 def login_locked_for(request, username: str) -> int:
@@ -364,6 +369,7 @@ def login_guard(request, username: str) -> None:
     """Refuse (429 + Retry-After) a login of a locked (user name, address), whatever the password."""
     wait = login_locked_for(request, username)
     if wait > 0:
+        metrics.limit_refused("lockout")
         raise LoginLocked(wait=wait)
 
 
@@ -376,6 +382,7 @@ def login_failed(request, username: str) -> None:
     if failures >= lockout_attempts():
         store().mark(lock_key, seconds)
         store().delete(failures_key)
+        metrics.login_lockouts.inc()
         # The address, not the user name (the log keeps no personal names).
         logger.warning(
             "Login locked for %d s after %d failures from %s", seconds, failures, address

@@ -37,17 +37,22 @@ def service_atomic(
     transaction commits. Both databases check foreign keys at COMMIT, after the service's own
     code: a row that refers to one removed meanwhile would otherwise fail as a 500.
 
-    Used as ``@service_atomic()``; nested, only the outermost call commits."""
+    Used as ``@service_atomic()``; nested, only the outermost call commits.
+
+    The change events the call emits (tenants.events) are written when the outermost call
+    ends, inside its transaction, with one INSERT; a call that fails discards its own."""
 
     def decorate(func):
-        atomic_func = transaction.atomic(func)
-
         @functools.wraps(func)
         def service(*args, **kwargs):
+            from tenants.events import collect
+
             calls = _calls()
             calls.append(call := object())
             try:
-                return atomic_func(*args, **kwargs)
+                # the batch is written (or discarded) before the transaction ends
+                with transaction.atomic(), collect():
+                    return func(*args, **kwargs)
             except IntegrityError as exc:
                 raise translate(exc) from exc
             finally:

@@ -9,7 +9,9 @@ from typing import Any
 from django.urls import Resolver404, get_resolver, resolve
 
 from customers.models import Customer
-from tenants.models import WebhookAttempt, WebhookDelivery
+from tenants import events
+from tenants.events import EventType
+from tenants.models import Event, WebhookAttempt, WebhookDelivery
 from tests.conftest import api_key_client, bearer_client
 from tests.factories import (
     AccountFactory,
@@ -19,7 +21,6 @@ from tests.factories import (
     CreditCheckFactory,
     CustomerFactory,
     CustomerStoreFactory,
-    EventFactory,
     OrderLineFactory,
     SalesOrderFactory,
     WebhookEndpointFactory,
@@ -136,6 +137,7 @@ class Refs:
     endpoint_id: str = ""
     delivery_id: str = ""
     extra: dict = field(default_factory=dict)
+    event_id: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -157,10 +159,17 @@ def populate(world, label: str) -> Refs:
     order = SalesOrderFactory(customer=customer)
     OrderLineFactory(order=order, product=world.products[0])
     CreditCheckFactory(customer=customer)
+    # the factories write no events: one about the customer (its data names the label)
+    event = Event.objects.create(
+        tenant=tenant,
+        type=EventType.CUSTOMER_UPDATED,
+        customer_uuid=customer.uuid,
+        data=events.payload("customer", customer),
+        previous_attributes={"notes": ""},
+    )
     endpoint = WebhookEndpointFactory(
         tenant=tenant, url=f"https://{label}.example.com/hook", description=f"{label} hook"
     )
-    event = EventFactory(tenant=tenant, customer_uuid=customer.uuid, data={"name": label})
     webhook = WebhookDelivery.objects.create(
         endpoint=endpoint, event=event, customer_uuid=customer.uuid, retry_until=event.occurred_at
     )
@@ -178,6 +187,7 @@ def populate(world, label: str) -> Refs:
         price_list_id=str(world.price_list.id),
         product_id=str(world.products[0].id),
         user_id=world.agent.pk,
+        event_id=str(event.uuid),
         endpoint_id=str(endpoint.id),
         delivery_id=str(webhook.id),
     )

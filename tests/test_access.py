@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
+from stores.access import store_from_header
 from tenants import access, errors
 from tenants.authentication import ApiKeyUser
 from tenants.models import Membership
@@ -145,54 +146,51 @@ def test_b2b_user_without_tenant_is_403(db):
 
 def test_store_header_missing_or_malformed_is_400(world):
     with pytest.raises(errors.BadRequest):
-        access.store_from_header(req(world.agent))
+        store_from_header(req(world.agent))
     with pytest.raises(errors.BadRequest):
-        access.store_from_header(req(world.agent, **{"x-store-id": "store_1"}))
+        store_from_header(req(world.agent, **{"x-store-id": "store_1"}))
 
 
 def test_store_agent_needs_store_membership(world):
-    result = access.store_from_header(
-        req(world.agent, "POST", **{"x-store-id": str(world.store.id)})
-    )
+    result = store_from_header(req(world.agent, "POST", **{"x-store-id": str(world.store.id)}))
     assert result.store == world.store and result.tenant == world.tenant
     with pytest.raises(errors.PermissionDenied):
-        access.store_from_header(req(world.agent, **{"x-store-id": str(world.store2.id)}))
+        store_from_header(req(world.agent, **{"x-store-id": str(world.store2.id)}))
 
 
 def test_store_admin_and_api_key_reach_every_store_of_their_tenant(world, other):
     for principal in (world.admin, world.api_key):
         assert (
-            access.store_from_header(req(principal, **{"x-store-id": str(world.store2.id)})).store
+            store_from_header(req(principal, **{"x-store-id": str(world.store2.id)})).store
             == world.store2
         )
         with pytest.raises(errors.PermissionDenied):
-            access.store_from_header(req(principal, **{"x-store-id": str(other.store.id)}))
+            store_from_header(req(principal, **{"x-store-id": str(other.store.id)}))
 
 
 def test_store_viewer_reads_but_cannot_write(world):
     assert (
-        access.store_from_header(req(world.viewer, **{"x-store-id": str(world.store.id)})).role
-        == "viewer"
+        store_from_header(req(world.viewer, **{"x-store-id": str(world.store.id)})).role == "viewer"
     )
     with pytest.raises(errors.PermissionDenied):
-        access.store_from_header(req(world.viewer, "DELETE", **{"x-store-id": str(world.store.id)}))
+        store_from_header(req(world.viewer, "DELETE", **{"x-store-id": str(world.store.id)}))
 
 
 def test_unknown_or_inactive_store_is_403(world):
     with pytest.raises(errors.PermissionDenied):
-        access.store_from_header(
+        store_from_header(
             req(world.admin, **{"x-store-id": "00000000-0000-0000-0000-000000000000"})
         )
     inactive = StoreFactory(tenant=world.tenant, is_active=False)
     with pytest.raises(errors.PermissionDenied):
-        access.store_from_header(req(world.admin, **{"x-store-id": str(inactive.id)}))
+        store_from_header(req(world.admin, **{"x-store-id": str(inactive.id)}))
 
 
 def test_store_of_inactive_tenant_is_403(world):
     world.tenant.is_active = False
     world.tenant.save()
     with pytest.raises(errors.PermissionDenied):
-        access.store_from_header(req(world.admin, **{"x-store-id": str(world.store.id)}))
+        store_from_header(req(world.admin, **{"x-store-id": str(world.store.id)}))
 
 
 def test_find_tenant(world):

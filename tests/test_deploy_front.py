@@ -35,6 +35,7 @@ from tests.live_servers import (
 from tests.reliability_support import record_figure
 
 SLOW_CLIENTS = 50
+METRICS_TOKEN = "front-scrape-" + "m" * 40
 
 
 @pytest.fixture
@@ -82,7 +83,15 @@ class Front:
 def front(nginx_installed, transactional_db, tmp_path, static_root):
     """gunicorn (2 workers x 4 threads, the production environment: DEBUG off, TLS redirect
     on, one trusted proxy) behind nginx; yields the ports."""
-    env = production_env(live_database_url(tmp_path), HUB_LOGIN_RATE="3/min")
+    env = production_env(
+        live_database_url(tmp_path),
+        HUB_LOGIN_RATE="3/min",
+        # the scraper is 127.0.0.2 with the token (README, "Running in production")
+        HUB_METRICS="1",
+        HUB_METRICS_TOKEN=METRICS_TOKEN,
+        HUB_METRICS_ALLOW="127.0.0.2/32",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
     assert env["HUB_TRUSTED_PROXIES"] == "1"  # deploy/customer-hub.env, as nginx needs
     ports = Front(https=free_port(), http=free_port(), upstream=free_port())
     app = gunicorn("gunicorn", ports.upstream, env, tmp_path, "--workers", "2", "--threads", "4")
@@ -171,6 +180,23 @@ def test_the_forwarded_address_reaches_the_limits_through_exactly_one_proxy(fron
     status, headers, _ = get(front.http, "/api/auth/me")
     assert status == 301
     assert headers["location"].startswith("https://")
+
+
+def test_readiness_and_metrics_through_the_front(front):
+    """The probe and the scrape of the README's steps, through nginx: /readyz answers; the
+    metrics need the token and the scraper's own address, which nginx forwarded (a client
+    that writes the scraper's address into X-Forwarded-For is still itself)."""
+    status, _, content = front.get("/readyz")
+    assert status == 200, content
+    assert json.loads(content)["checks"]["database"]["status"] == "ok"
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    status, _, content = front.get("/metrics", headers=bearer, source="127.0.0.2")
+    assert status == 200, content
+    assert b'hub_http_requests_total{dialect="none",method="GET",route="readyz"' in content
+    assert front.get("/metrics", source="127.0.0.2")[0] == 403
+    assert front.get("/metrics", headers=bearer, source="127.0.0.3")[0] == 403
+    spoofed = {**bearer, "X-Forwarded-For": "127.0.0.2"}
+    assert front.get("/metrics", headers=spoofed, source="127.0.0.3")[0] == 403
 
 
 def test_bodies_and_static_files_at_the_front(front, static_root):

@@ -186,6 +186,35 @@ def test_migrations_are_up_to_date():
     assert "No changes detected" in out.getvalue()
 
 
+#: what a migration may import from the project: the callables its fields name as defaults
+#: (Django writes their paths into the migration; they must keep their behaviour for ever)
+MIGRATION_IMPORTS_ALLOWED = {"tenants.ids"}
+
+
+def test_migrations_import_no_app_code():
+    """A migration runs the SQL it was written with: one that imports app code changes what
+    it does whenever that code changes (issue 19)."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    apps = {"b2b", "config", "customers", "pricelists", "stores", "tenants"}
+    offending = []
+    for path in sorted(root.glob("*/migrations/*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.split(".")[0] in apps and not any(
+                    name == allowed or name.startswith(allowed + ".")
+                    for allowed in MIGRATION_IMPORTS_ALLOWED
+                ):
+                    offending.append(f"{path.relative_to(root)}: {name}")
+    assert not offending, offending
+
+
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},

@@ -79,6 +79,7 @@ ID_PARAMETERS = {
     "contact_id",
     "order_id",
     "addressId",
+    "event_id",
     "endpoint_id",
     "delivery_id",
 }
@@ -151,6 +152,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "contact_id": refs.contact_id,
         "order_id": refs.order_id,
         "addressId": refs.address_key,
+        "event_id": refs.event_id,
         "endpoint_id": refs.endpoint_id,
         "delivery_id": refs.delivery_id,
     }

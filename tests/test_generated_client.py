@@ -142,3 +142,20 @@ def test_one_operation_per_dialect_through_a_generated_client(live_server, world
     assert response.status_code == 200, response.content
     assert response.parsed.data.id == other.uuid
     assert Customer.objects.filter(tenant=world.tenant, discord_id="7001").exists()
+
+    # hub: the change events, each parsed into its type's model (a discriminated union);
+    # the data call above made this one
+    events_list = client_package("api.hub_events.hub_event_list")
+    family = client_package("models.hub_event_list_type_item").HubEventListTypeItem("customer.*")
+    response = events_list.sync_detailed(
+        client=bearer, x_tenant_id=world.tenant.slug, type_=[family], limit=5
+    )
+    assert response.status_code == 200, response.content
+    created = [e for e in response.parsed.data if e.type_.value == "customer.created"]
+    assert created and type(created[0]).__name__ == "HubEventCustomerCreated"
+    assert created[0].data.discord_id == "7001"
+    response = client_package("api.hub_events.hub_event_get").sync_detailed(
+        str(created[0].id), client=key
+    )
+    assert response.status_code == 200, response.content
+    assert response.parsed.data.id == created[0].id

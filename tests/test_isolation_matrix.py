@@ -148,6 +148,8 @@ def fill(route: str, dialect: str, ids: Refs, slug: str) -> str:
             return ids.contact_id
         if name == "order_id":
             return ids.order_id
+        if name == "event_id":
+            return ids.event_id
         if name == "endpoint_id":
             return ids.endpoint_id
         if name == "delivery_id":

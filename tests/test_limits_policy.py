@@ -347,17 +347,31 @@ def test_production_without_redis_shares_limits_through_the_database(tmp_path):
     assert _setting(_settings_env(tmp_path, DJANGO_DEBUG="1"), "HUB_LIMITS_STORE") == "cache"
 
 
-def test_check_deploy_warns_when_limits_are_counted_per_process(tmp_path):
+def test_check_deploy_refuses_limits_counted_per_process(tmp_path):
+    """Several gunicorn workers (deploy/gunicorn.conf.py's default) counting alone: an error;
+    one worker: a warning (another machine would still count alone); a shared store: quiet."""
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=ROOT,
-        env=_settings_env(tmp_path, HUB_LIMITS_STORE="cache"),
+        env=_settings_env(tmp_path, HUB_LIMITS_STORE="cache", GUNICORN_WORKERS="4"),
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert "tenants.W001" in result.stdout + result.stderr
-    assert "counted per process" in result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "tenants.E002" in result.stdout + result.stderr
+    assert "4 gunicorn workers would each count alone" in result.stdout + result.stderr
+    single = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=_settings_env(tmp_path, HUB_LIMITS_STORE="cache", GUNICORN_WORKERS="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert single.returncode == 0, single.stdout + single.stderr
+    assert "tenants.W001" in single.stdout + single.stderr
+    assert "counted per process" in single.stdout + single.stderr
     shared = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=ROOT,
@@ -367,3 +381,4 @@ def test_check_deploy_warns_when_limits_are_counted_per_process(tmp_path):
         timeout=120,
     )
     assert "tenants.W001" not in shared.stdout + shared.stderr
+    assert "tenants.E002" not in shared.stdout + shared.stderr

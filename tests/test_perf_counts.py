@@ -11,7 +11,6 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from customers.generate import GenerationRun
 from customers.models import Customer
 from customers.selectors import ACTIVE_CUSTOMERS, CUSTOMERS, customers_total
 from customers.services import customer_create
@@ -20,6 +19,7 @@ from stores.selectors import STORE_LINKS, store_links_counted, store_links_total
 from stores.services import customer_store_link, store_customers_remove
 from tenants import counts
 from tenants.models import RowCount
+from tests.bench.generate import GenerationRun
 from tests.factories import CustomerFactory, StoreFactory, TenantFactory
 
 

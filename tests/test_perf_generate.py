@@ -1,4 +1,4 @@
-"""``manage.py generate`` (customers/generate.py and the stores/b2b extensions): deterministic,
+"""``manage.py generate`` (tests/bench/generate.py and its stores/b2b extensions): deterministic,
 additive, batched (the number of statements does not grow with N), consistent with every
 constraint, and fast on a small N."""
 
@@ -17,10 +17,11 @@ from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 
 from b2b.models import Account, Contact, OrderLine, SalesOrder
-from customers.generate import NULL, Extension, GenerationRun, copy_text, money, text, ts
 from customers.models import Address, Customer
 from stores.models import CustomerStore, Store
 from tenants.models import Tenant
+from tests.bench.generate import NULL, Extension, GenerationRun, copy_text, money, text, ts
+from tests.bench.management.commands.generate import Command as Generate
 from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -226,7 +227,7 @@ def test_small_run_is_fast():
 def test_command_creates_the_tenant_and_reports():
     out = io.StringIO()
     call_command(
-        "generate", customers=25, tenant="gen-cmd", seed=3, quiet=True, orders=1, stdout=out
+        Generate(), customers=25, tenant="gen-cmd", seed=3, quiet=True, orders=1, stdout=out
     )
     tenant = Tenant.objects.get(slug="gen-cmd")
     assert Customer.objects.filter(tenant=tenant, external_id__startswith="gen-").count() == 25
@@ -239,7 +240,7 @@ def test_command_rejects_a_bad_slug():
 
     with pytest.raises(CommandError):
         call_command(
-            "generate", customers=1, tenant="Not A Slug!", quiet=True, stdout=io.StringIO()
+            Generate(), customers=1, tenant="Not A Slug!", quiet=True, stdout=io.StringIO()
         )
 
 

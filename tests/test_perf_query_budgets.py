@@ -19,8 +19,8 @@ from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 
-from customers.generate import GenerationRun
 from customers.models import Customer
+from tests.bench.generate import GenerationRun
 from tests.conftest import api_key_client, bearer_client, json_of
 
 pytestmark = pytest.mark.django_db

@@ -234,6 +234,27 @@ def test_name_sort_uses_the_shown_name(world):
     assert ids_of(response) == [str(a.uuid), str(b.uuid), str(c.uuid)]
 
 
+def test_the_shown_name_in_sql_is_the_python_rule(world):
+    """customers.models.display_name_sql and display_name agree on every combination of
+    blank and set name parts (the rule is written twice, once per language, side by side)."""
+    import itertools
+
+    from customers.models import Customer, display_name_sql
+
+    parts = ("name", "local_name", "first_name", "preposition", "last_name")
+    parts += ("discord_display_name", "discord_username")
+    made = []
+    for i, mask in enumerate(itertools.product((False, True), repeat=len(parts))):
+        values = {p: (f"{p[:3]}{i}" if on else "") for p, on in zip(parts, mask, strict=True)}
+        made.append(CustomerFactory(tenant=world.tenant, email=f"e{i}@x.example", **values))
+    shown = dict(
+        Customer.objects.filter(pk__in=[c.pk for c in made])
+        .annotate(shown=display_name_sql())
+        .values_list("pk", "shown")
+    )
+    assert {c.pk: c.display_name for c in made} == shown
+
+
 # --- filters ----------------------------------------------------------------------------------
 
 
@@ -546,7 +567,8 @@ def test_create_query_count(world, django_assert_max_num_queries):
     api = client(world.agent, world.store)
     # access (5) + price list + customer (INSERT + history) + link (SELECT, INSERT + history)
     # + savepoints
-    with django_assert_max_num_queries(21):
+    # + 1: the INSERT of the change events (tenants.events: one per service call)
+    with django_assert_max_num_queries(22):
         response = api.post(
             URL, {"localName": "x", "defaultPriceListId": str(world.price_list.id)}, format="json"
         )
@@ -656,7 +678,8 @@ def test_set_price_list_validation(world, body, message):
 def test_set_price_list_query_count(world, django_assert_max_num_queries):
     customer = linked(world.store)
     api = client(world.agent, world.store)
-    with django_assert_max_num_queries(18):
+    # + 1: the INSERT of the change events (tenants.events: one per service call)
+    with django_assert_max_num_queries(19):
         response = api.put(
             price_list_url(customer),
             {"priceListId": str(world.price_list.id), "name": "New"},
@@ -706,7 +729,8 @@ def test_remove_price_list_of_a_customer_not_in_this_store_is_404(world, other, 
 def test_remove_price_list_query_count(world, django_assert_max_num_queries):
     customer = linked(world.store, price_list=world.price_list)
     api = client(world.agent, world.store)
-    with django_assert_max_num_queries(12):
+    # + 1: the INSERT of the change events (tenants.events: one per service call)
+    with django_assert_max_num_queries(13):
         assert api.delete(price_list_url(customer)).status_code == 200
 
 
@@ -792,9 +816,10 @@ def test_bulk_accepts_1000_ids_in_a_constant_number_of_queries(world, django_ass
     # history + DELETE (+ the savepoint and its release around the service)
     few = [str(customers[0].uuid)]
     many = [str(c.uuid) for c in customers[1:]] + [str(uuid.uuid4()) for _ in range(998)]
-    with django_assert_num_queries(9):
+    # + 1: the INSERT of the change events (tenants.events: one per service call)
+    with django_assert_num_queries(10):
         assert json_of(api.delete(BULK, {"ids": few}, format="json"))["deletedCount"] == 1
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert json_of(api.delete(BULK, {"ids": many}, format="json"))["deletedCount"] == 2
 
 

@@ -12,8 +12,15 @@ from tenants.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.services import webhook_endpoint_update
 from tests.admin_support import admin_client, changelist_pks
 from tests.factories import EventFactory, WebhookEndpointFactory
+from tests.webhook_support import skip_existing_events
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _outbox_after_the_fixtures(world):
+    """The world's own events (its members' customers) are not these tests' deliveries."""
+    skip_existing_events()
 
 
 def url(name, *args):
@@ -73,7 +80,7 @@ def test_rotate_replay_and_disabled_notice(world):
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     notes = messages_of(response)
-    assert any("whsec_" in m for m in notes) and any("1 delivery" in m for m in notes)
+    assert any("whsec_" in m for m in notes) and any("queued again" in m for m in notes)
     endpoint.refresh_from_db()
     assert endpoint.enabled and endpoint.previous_secret_encrypted
     assert WebhookDelivery.objects.filter(endpoint=endpoint, event=event).exists()

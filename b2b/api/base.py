@@ -21,6 +21,7 @@ import orjson
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
@@ -30,6 +31,7 @@ from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import DialectViewMixin, register
 from tenants.api.envelopes import ErrorObjectDialect
 from tenants.api.renderers import JSONRenderer
+from tenants.money import money
 from tenants.phones import phone_dashed
 
 DEFAULT_LIMIT = 20
@@ -99,14 +101,9 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
-CENT = Decimal("0.01")
-
-
 def cents(value) -> Decimal | None:
     """Money as ``MoneyField`` renders it (two decimals), for hand-written output."""
-    if value is None:
-        return None
-    return Decimal(value).quantize(CENT)
+    return None if value is None else money(value)
 
 
 class PercentField(MoneyField):
@@ -222,6 +219,21 @@ def list_envelope(name: str, serializer) -> serializers.Serializer:
 
 class B2BMessageSerializer(serializers.Serializer):
     message = serializers.CharField()
+
+
+def data_response(data, *, status: int = 200) -> Response:
+    """The seed's success envelope: ``{"data": ...}``."""
+    return Response({"data": data}, status=status)
+
+
+def list_response(data, meta: dict) -> Response:
+    """The seed's list envelope: ``{"data": [...], "meta": {...}}``."""
+    return Response({"data": data, "meta": meta})
+
+
+def message_response(message: str) -> Response:
+    """The seed's answer to a removal: ``{"data": {"message": ...}}``."""
+    return data_response({"message": message})
 
 
 # --- views --------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ before the services apply the domain rules.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,7 +23,7 @@ from b2b.api.base import (
     PhoneField,
     cents,
 )
-from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS
+from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS, Account
 from b2b.selectors import B2B_CUSTOMER_ROW, account_of, billing_prefix
 from customers.models import DISPLAY_NAME_FIELDS, display_name
 from tenants.api.dialect import iso_timestamp
@@ -28,8 +31,6 @@ from tenants.phones import phone_dashed
 
 PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
 ORDER_STATUSES = list(ORDER_TRANSITIONS)
-DEFAULT_PAYMENT_TERMS = "net_30"
-DEFAULT_CURRENCY = "USD"
 
 # --- addresses ----------------------------------------------------------------------------
 
@@ -124,11 +125,6 @@ class B2BCustomerInputSerializer(serializers.Serializer):
         many=True, required=False, max_length=50, help_text="POST only; at most one primary."
     )
 
-    def validate_contacts(self, value):
-        if sum(1 for c in value if c.get("is_primary")) > 1:
-            raise serializers.ValidationError("At most one contact can be primary.")
-        return value
-
 
 class B2BCustomerUpdateSerializer(B2BCustomerInputSerializer):
     """PUT: only the fields sent change (contacts have their own endpoints)."""
@@ -174,27 +170,31 @@ def row_view(row: dict, contacts=None) -> SimpleNamespace:
     updated_at = row["updated_at"]
     if has_account and account_updated:
         updated_at = max(updated_at, account_updated)
+
+    def term(field):  # an account's field, or its default for a customer without one
+        return row[f"account__{field}"] if has_account else Account.default_of(field)
+
     return SimpleNamespace(
         id=row["uuid"],
         # a customer created by another dialect may only have first/last names
         name=display_name(*(row[field] for field in DISPLAY_NAME_FIELDS)),
         email=row["email"],
         phone=row["phone"],
-        fax=row["account__fax"] if has_account else "",
-        website=row["account__website"] if has_account else "",
-        tax_id=row["account__tax_id"] if has_account else "",
+        fax=term("fax"),
+        website=term("website"),
+        tax_id=term("tax_id"),
         billing_address=_address(row, billing_prefix(row)),
         shipping_address=_address(
             row,
             "account__shipping_address__" if row["account__shipping_address_id"] else None,
         ),
         contacts=[] if contacts is None else contacts,
-        payment_terms=row["account__payment_terms"] if has_account else DEFAULT_PAYMENT_TERMS,
-        currency=row["account__currency"] if has_account else DEFAULT_CURRENCY,
-        credit_limit=row["account__credit_limit"] if has_account else 0,
+        payment_terms=term("payment_terms"),
+        currency=term("currency"),
+        credit_limit=term("credit_limit"),
         current_balance=row.get("b2b_current_balance", 0),
-        discount_rate=row["account__discount_rate"] if has_account else 0,
-        preferred_shipping=row["account__preferred_shipping"] if has_account else "",
+        discount_rate=term("discount_rate"),
+        preferred_shipping=term("preferred_shipping"),
         price_list_id=row["account__price_list_id"],
         customer_since=row["account__customer_since"] or row["created_at"],
         lifetime_value=row.get("b2b_lifetime_value", 0),
@@ -400,12 +400,36 @@ DATE_BOUND_PATTERN = (
     }
 )
 class DateBoundField(serializers.CharField):
-    """A date (YYYY-MM-DD) or an ISO 8601 date-time, parsed by the view (``_bound``); a
-    date-time without a time zone is UTC."""
+    """A date (YYYY-MM-DD) or an ISO 8601 date-time, as an aware datetime: a date-time
+    without a time zone is UTC; a date is its midnight, or the next day's for an ``end``
+    bound (the whole day is included)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, end: bool = False, **kwargs):
         kwargs.setdefault("max_length", 64)
+        self.end = end
         super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)  # the text, its length checked
+        if value is None:
+            return None
+        value = value.strip()
+        try:
+            if len(value) == 10:
+                day = date.fromisoformat(value)
+                if self.end:
+                    day += timedelta(days=1)
+                return datetime.combine(day, time.min, tzinfo=UTC)
+            moment = parse_datetime(value)
+        except (ValueError, OverflowError):
+            moment = None
+        if moment is None:
+            raise serializers.ValidationError(
+                "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
+            )
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=UTC)
+        return moment
 
 
 class B2BOrderListQuerySerializer(PageQuerySerializer):
@@ -414,9 +438,16 @@ class B2BOrderListQuerySerializer(PageQuerySerializer):
         required=False, help_text="A date (inclusive) or an ISO 8601 date-time (inclusive)."
     )
     date_to = DateBoundField(
+        end=True,
         required=False,
         help_text="A date (inclusive: the whole day) or an ISO 8601 date-time (exclusive).",
     )
+
+    def validate(self, attrs):
+        date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
+        if date_from and date_to and date_from >= date_to:
+            raise serializers.ValidationError({"date_to": ["Must be after date_from."]})
+        return attrs
 
 
 # --- analytics and credit checks ----------------------------------------------------------

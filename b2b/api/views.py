@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.response import Response
 
 from b2b import analytics, credit, selectors, services
 from b2b.api import serializers as s
@@ -17,13 +12,15 @@ from b2b.api.base import (
     B2BMessageSerializer,
     B2BView,
     data_envelope,
+    data_response,
     list_envelope,
+    list_response,
+    message_response,
     page_meta,
     paginate,
 )
 from customers.selectors import customer_get
 from pricelists.selectors import price_list_verify
-from tenants import errors
 from tenants.api.dialect import changes
 
 TAG_CUSTOMERS = "b2b: customers"
@@ -65,28 +62,6 @@ def _customer_fields(data: dict, *, tenant) -> dict:
     return fields
 
 
-def _bound(value: str | None, field: str, *, end: bool) -> datetime | None:
-    """A query date bound: a date (``date_to`` includes the whole day) or a date-time."""
-    if value is None or value == "":
-        return None
-    value = value.strip()
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time.min, tzinfo=UTC)
-        moment = parse_datetime(value)
-    except (ValueError, OverflowError):
-        moment = None
-    if moment is None:
-        message = "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."
-        raise errors.ValidationError(f"{field}: {message}", fields={field: [message]})
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
 # --- customers ----------------------------------------------------------------------------
 
 
@@ -114,7 +89,7 @@ class CustomerListView(B2BView):
         )
         meta = page_meta(page=page, limit=limit, total=total)
         data = s.B2BCustomerSummarySerializer(items, many=True).data
-        return Response({"data": data, "meta": meta})
+        return list_response(data, meta)
 
     @extend_schema(
         tags=[TAG_CUSTOMERS],
@@ -142,9 +117,7 @@ class CustomerListView(B2BView):
             **_customer_fields(data, tenant=access.tenant),
         )
         customer = selectors.b2b_customer_get(tenant=access.tenant, customer_id=customer.uuid)
-        return Response(
-            {"data": s.B2BCustomerSerializer(customer).data}, status=status.HTTP_201_CREATED
-        )
+        return data_response(s.B2BCustomerSerializer(customer).data, status=201)
 
 
 class CustomerDetailView(B2BView):
@@ -161,7 +134,7 @@ class CustomerDetailView(B2BView):
     def get(self, request, customer_id):
         access = self.access(request)
         customer = selectors.b2b_customer_get(tenant=access.tenant, customer_id=customer_id)
-        return Response({"data": s.B2BCustomerSerializer(customer).data})
+        return data_response(s.B2BCustomerSerializer(customer).data)
 
     @extend_schema(
         tags=[TAG_CUSTOMERS],
@@ -183,10 +156,10 @@ class CustomerDetailView(B2BView):
         serializer.is_valid(raise_exception=True)
         fields = _customer_fields(serializer.validated_data, tenant=access.tenant)
         if not fields:
-            return Response({"data": shown})
+            return data_response(shown)
         services.account_update(customer=customer, **fields)
         customer = selectors.b2b_customer_get(tenant=access.tenant, customer_id=customer.uuid)
-        return Response({"data": s.B2BCustomerSerializer(customer).data})
+        return data_response(s.B2BCustomerSerializer(customer).data)
 
 
 # --- contacts -----------------------------------------------------------------------------
@@ -209,9 +182,7 @@ class ContactListView(B2BView):
         serializer = s.B2BContactInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         contact = services.contact_create(customer=customer, **serializer.validated_data)
-        return Response(
-            {"data": s.B2BContactDetailSerializer(contact).data}, status=status.HTTP_201_CREATED
-        )
+        return data_response(s.B2BContactDetailSerializer(contact).data, status=201)
 
 
 class ContactDetailView(B2BView):
@@ -234,7 +205,7 @@ class ContactDetailView(B2BView):
         serializer = s.B2BContactInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         contact = services.contact_update(contact=contact, **serializer.validated_data)
-        return Response({"data": s.B2BContactDetailSerializer(contact).data})
+        return data_response(s.B2BContactDetailSerializer(contact).data)
 
     @extend_schema(
         tags=[TAG_CUSTOMERS],
@@ -247,7 +218,7 @@ class ContactDetailView(B2BView):
     def delete(self, request, customer_id, contact_id):
         contact = self._contact(request, customer_id, contact_id)
         services.contact_delete(contact=contact)
-        return Response({"data": {"message": "Contact successfully removed"}})
+        return message_response("Contact successfully removed")
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -266,17 +237,15 @@ class CustomerOrdersView(B2BView):
     def get(self, request, customer_id):
         access = self.access(request)
         query = self.query(s.B2BOrderListQuerySerializer)
-        date_from = _bound(query.get("date_from"), "date_from", end=False)
-        date_to = _bound(query.get("date_to"), "date_to", end=True)
-        if date_from and date_to and date_from >= date_to:
-            message = "Must be after date_from."
-            raise errors.ValidationError(f"date_to: {message}", fields={"date_to": [message]})
         customer = customer_get(tenant=access.tenant, customer_id=customer_id)
         qs = selectors.orders_for_customer(
-            customer=customer, status=query.get("status"), date_from=date_from, date_to=date_to
+            customer=customer,
+            status=query.get("status"),
+            date_from=query.get("date_from"),
+            date_to=query.get("date_to"),
         )
         items, meta = paginate(qs, page=query["page"], limit=query["limit"])
-        return Response({"data": s.B2BOrderSummarySerializer(items, many=True).data, "meta": meta})
+        return list_response(s.B2BOrderSummarySerializer(items, many=True).data, meta)
 
 
 class OrderListView(B2BView):
@@ -307,7 +276,7 @@ class OrderListView(B2BView):
         customer = customer_get(tenant=access.tenant, customer_id=data.pop("customer_id"))
         order = services.order_create(tenant=access.tenant, customer=customer, **data)
         order = selectors.order_get(tenant=access.tenant, order_id=order.pk)
-        return Response({"data": s.B2BOrderSerializer(order).data}, status=status.HTTP_201_CREATED)
+        return data_response(s.B2BOrderSerializer(order).data, status=201)
 
 
 class OrderDetailView(B2BView):
@@ -321,7 +290,7 @@ class OrderDetailView(B2BView):
     def get(self, request, order_id):
         access = self.access(request)
         order = selectors.order_get(tenant=access.tenant, order_id=order_id)
-        return Response({"data": s.B2BOrderSerializer(order).data})
+        return data_response(s.B2BOrderSerializer(order).data)
 
     @extend_schema(
         tags=[TAG_ORDERS],
@@ -343,7 +312,7 @@ class OrderDetailView(B2BView):
         serializer.is_valid(raise_exception=True)
         services.order_update(order=order, **serializer.validated_data)
         order = selectors.order_get(tenant=access.tenant, order_id=order_id)
-        return Response({"data": s.B2BOrderSerializer(order).data})
+        return data_response(s.B2BOrderSerializer(order).data)
 
 
 # --- analytics and credit checks ----------------------------------------------------------
@@ -365,7 +334,7 @@ class CustomerAnalyticsView(B2BView):
         data = analytics.customer_analytics(
             customer=customer, period=query["period"], now=timezone.now()
         )
-        return Response({"data": s.B2BAnalyticsSerializer(data).data})
+        return data_response(s.B2BAnalyticsSerializer(data).data)
 
 
 class CustomerCreditCheckView(B2BView):
@@ -383,4 +352,4 @@ class CustomerCreditCheckView(B2BView):
         access = self.access(request)
         customer = selectors.b2b_customer_with_terms(tenant=access.tenant, customer_id=customer_id)
         check = services.credit_check_run(customer=customer)
-        return Response({"data": s.B2BCreditCheckSerializer(check).data})
+        return data_response(s.B2BCreditCheckSerializer(check).data)

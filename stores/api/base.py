@@ -25,7 +25,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from tenants.access import store_from_header
+from stores.access import store_from_header
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.authentication import BearerAuthentication
 

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from stores import selectors, services
+from stores.access import store_from_header
 from stores.api.base import (
     SORT_FIELDS,
     STORE_HEADER,
@@ -25,7 +26,6 @@ from stores.api.serializers import (
     StoreCustomersBulkDeleteSerializer,
     StoreCustomersRemovedSerializer,
 )
-from tenants.access import store_from_header
 
 TAGS = ["store: customers"]
 CUSTOMER_ID = OpenApiParameter(

@@ -1,13 +1,16 @@
-"""The hub dialect's routes of the shared kernel (webhooks), mounted at /api/hub/."""
+"""The hub dialect's routes of the shared kernel (the events API, webhook endpoints), mounted
+at /api/hub/ by config/urls.py."""
 
 from django.urls import path
 
-from tenants.api import webhooks
+from tenants.api import events, webhooks
 
 ENDPOINT = "webhook-endpoints/<str:endpoint_id>"
 DELIVERY = f"{ENDPOINT}/deliveries/<str:delivery_id>"
 
 urlpatterns = [
+    path("events", events.EventListView.as_view(), name="hub-event-list"),
+    path("events/<str:event_id>", events.EventDetailView.as_view(), name="hub-event-detail"),
     path(
         "webhook-endpoints",
         webhooks.WebhookEndpointListView.as_view(),

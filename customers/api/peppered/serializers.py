@@ -13,6 +13,7 @@ from rest_framework import serializers
 from customers.api.peppered.base import ADDRESS_WIRE_FIELDS, CUSTOMER_WIRE_FIELDS, messages
 from customers.models import Customer
 from customers.selectors import customer_tag_names
+from tenants.money import money
 
 
 def _credit_limit() -> Decimal:
@@ -105,7 +106,7 @@ class CreditField(serializers.Field):
             self.fail("invalid")
         if abs(value) > CREDIT_LIMIT:
             self.fail("range")
-        return value.quantize(Decimal("0.01"))
+        return money(value)
 
     def to_representation(self, value):
         return f"{value:.2f}"

@@ -1,9 +1,9 @@
-"""The hub's URLs plus ``/bench/floor/<name>`` (bench/floor.py)."""
+"""The hub's URLs plus ``/bench/floor/<name>`` (tests/bench/floor.py)."""
 
 from django.urls import path
 
-from bench import floor
 from config.urls import urlpatterns as hub_urlpatterns
+from tests.bench import floor
 
 urlpatterns = [
     path("bench/floor/<str:name>", floor.FloorView.as_view(), name="bench-floor"),

@@ -32,7 +32,7 @@ Fast and deterministic:
   VALID`` first and are then validated, each in one set-based pass, while the indexes are
   rebuilt, on two connections.
 
-Other apps add their own rows through *extensions* named in ``settings.HUB_GENERATORS``
+Other apps add their own rows through *extensions* named in ``EXTENSIONS``
 (dotted paths of classes; see ``Extension``), as the demo does with ``HUB_DEMO_SEEDS``: the
 customers app never imports ``stores`` or ``b2b`` (DESIGN.md §1), yet one command fills them.
 """
@@ -57,7 +57,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils.module_loading import import_string
 
@@ -615,7 +614,7 @@ class GeneratedCustomer:
 
 
 class Extension:
-    """Another app's part of the generation (listed in ``settings.HUB_GENERATORS``).
+    """Another app's part of the generation (listed in ``EXTENSIONS``).
 
     ``add_arguments(parser)`` (classmethod) adds the app's options to ``generate``;
     ``__init__(run)`` prepares (creates the few rows it needs through services) and declares
@@ -670,8 +669,12 @@ def _terminated(signum, frame):
     raise SystemExit(128 + signum)
 
 
+#: the other apps' parts of the generation (imported when a run starts: they import this module)
+EXTENSIONS = ["tests.bench.generate_stores.StoreLinks", "tests.bench.generate_b2b.B2BAccounts"]
+
+
 def extension_classes() -> list[type[Extension]]:
-    return [import_string(path) for path in getattr(settings, "HUB_GENERATORS", [])]
+    return [import_string(path) for path in EXTENSIONS]
 
 
 class GenerationRun:

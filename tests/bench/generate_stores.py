@@ -1,4 +1,4 @@
-"""The stores app's part of ``manage.py generate`` (see customers/generate.py).
+"""The stores app's part of ``manage.py generate`` (see tests/bench/generate.py).
 
 Links an evenly spread share of the generated customers to one store of the tenant (created,
 with its representing customer, through ``store_create`` when missing); about a third of the
@@ -8,11 +8,11 @@ customer's own stream ``SALT``, made only for the linked customers.
 
 from __future__ import annotations
 
-from customers.generate import MASK74, NULL, Extension, text, ts, uuid7_text
 from pricelists.models import PriceList
 from pricelists.services import price_list_create
 from stores.models import CustomerStore, Store
 from stores.services import store_create
+from tests.bench.generate import MASK74, NULL, Extension, text, ts, uuid7_text
 
 DEFAULT_STORE = "Generated store"
 PRICE_LIST = "Generated retail"

@@ -1,8 +1,8 @@
 """``manage.py generate --customers N [--tenant SLUG] [--orders K] [--seed S] ...``
 
 Adds N realistic synthetic customers (with addresses and tags, and, through the apps listed
-in ``settings.HUB_GENERATORS``, store links and B2B accounts with contacts and orders) to a
-tenant, fast (COPY on PostgreSQL) and deterministically (see customers/generate.py). The
+in ``tests.bench.generate.EXTENSIONS``, store links and B2B accounts with contacts and orders) to a
+tenant, fast (COPY on PostgreSQL) and deterministically (see tests/bench/generate.py). The
 tenant is created when missing. Generated rows get no change history.
 """
 
@@ -11,9 +11,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.generate import GenerationRun, extension_classes
 from tenants.models import Tenant
 from tenants.services import tenant_create
+from tests.bench.generate import GenerationRun, extension_classes
 
 
 class Command(BaseCommand):

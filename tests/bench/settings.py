@@ -17,6 +17,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-ROOT_URLCONF = "bench.urls"
+ROOT_URLCONF = "tests.bench.urls"
+# `manage.py generate` (tests/bench/management/commands/generate.py)
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.bench"]  # noqa: F405
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

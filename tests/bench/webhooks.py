@@ -1,8 +1,8 @@
 """Webhook delivery throughput (docs/performance.md, "Webhook delivery").
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_webhooks_bench \
-        python -m bench.webhooks [--events 5000] [--threads 4] [--processes 1]
-        python -m bench.webhooks --rate 100 --duration 60     # latency under a write rate
+        python -m tests.bench.webhooks [--events 5000] [--threads 4] [--processes 1]
+        python -m tests.bench.webhooks --rate 100 --duration 60     # latency under a write rate
 
 ``make bench-webhooks`` runs it on the benchmark's database. Migrates the database, writes ``--events`` outbox rows for one tenant with one endpoint (a
 local receiver in this process that answers 200 and verifies one request in 100 with
@@ -32,7 +32,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """``make bench``: the benchmark (docs/performance.md).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench python -m bench.run \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench python -m tests.bench.run \
         [--customers 1000000] [--duration 10] [--concurrency 1,8,32] [--workers 4]
 
 1. Creates the database when missing, migrates it, and generates the data unless already
@@ -8,9 +8,9 @@
    accounts and 3 orders each, one with 1,000 orders), tenant ``bench-10k`` (the same shape
    at 10,000: the baseline of the search scaling target) and tenant ``bench-100k`` (100,000
    customers: the data dialect's full streamed array).
-2. Serves the hub with gunicorn on 127.0.0.1 (bench/settings.py: the production settings
-   plus the floor endpoints of bench/floor.py).
-3. Drives every endpoint, and its floor, from a separate process (wrk, else bench/loadgen.py)
+2. Serves the hub with gunicorn on 127.0.0.1 (tests/bench/settings.py: the production settings
+   plus the floor endpoints of tests/bench/floor.py).
+3. Drives every endpoint, and its floor, from a separate process (wrk, else tests/bench/loadgen.py)
    at each concurrency for a bounded time (the back-office pages, logged in as the tenant's
    admin, have no floor: their target is a server time), counts each endpoint's SQL queries in-process
    (CaptureQueriesContext), measures bulk removal of 1,000 ids a fixed number of times,
@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent  # the repository
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hub_bench"
 HOST = "127.0.0.1"
 SELECTIVE = "Freya Mensah"  # ~1 in 2,000 customers
@@ -57,7 +57,7 @@ def log(message: str) -> None:
 
 def configure_environment(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + "x" * 40)
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
@@ -372,13 +372,13 @@ def load(port: int, endpoint: dict, path: str, concurrency: int, duration: float
             "--timeout",
             "30s",
             "-s",
-            str(ROOT / "bench" / "wrk.lua"),
+            str(ROOT / "tests" / "bench" / "wrk.lua"),
             url,
         ]
     else:
         cmd = [
             sys.executable,
-            str(ROOT / "bench" / "loadgen.py"),
+            str(ROOT / "tests" / "bench" / "loadgen.py"),
             "--url",
             url,
             "--concurrency",
@@ -805,7 +805,7 @@ def main(argv=None) -> int:
         "tool": tool,
         "duration": args.duration,
         "concurrencies": concurrencies,
-        "command": "make bench  # python -m bench.run " + " ".join(argv or sys.argv[1:]),
+        "command": "make bench  # python -m tests.bench.run " + " ".join(argv or sys.argv[1:]),
         "results": results,
         "bulk_removal": bulk,
         "streaming": streaming,

@@ -1,4 +1,4 @@
-"""The b2b app's part of ``manage.py generate`` (see customers/generate.py).
+"""The b2b app's part of ``manage.py generate`` (see tests/bench/generate.py).
 
 Gives an evenly spread share of the generated customers a B2B account (billing and shipping
 addresses, one or two contacts, one primary) and ``--orders`` sales orders each, with one to
@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from b2b.models import PAYMENT_TERM_DAYS, Account, Contact, OrderLine, SalesOrder
-from customers.generate import (
+from pricelists.models import Product
+from pricelists.services import product_create
+from tests.bench.generate import (
     NULL,
     Extension,
     ascii_slug,
@@ -25,8 +27,6 @@ from customers.generate import (
     ts,
     uuid7_text,
 )
-from pricelists.models import Product
-from pricelists.services import product_create
 
 CENT = Decimal("0.01")
 #: generated orders are dated up to this instant (never from the clock)

@@ -18,8 +18,8 @@ from django.http import HttpResponse
 from rest_framework.views import APIView
 
 from b2b.models import COUNTED, NOT_COUNTED
+from stores.access import store_from_header
 from tenants.access import (
-    store_from_header,
     tenant_from_header,
     tenant_from_header_or_credential,
     tenant_from_path,

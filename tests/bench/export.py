@@ -1,6 +1,6 @@
 """The CSV export at scale (docs/performance.md, "CSV export"): a one-off measurement.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench python -m bench.export \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench python -m tests.bench.export \
         [--customers 1000000] [--port 8766]
 
 Uses (and, when missing, generates) the benchmark's data (bench/run.py: tenant ``bench``
@@ -34,7 +34,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.run import (
+from tests.bench.run import (
     DEFAULT_URL,
     HOST,
     ROOT,
