@@ -234,7 +234,7 @@ def signing_secrets(endpoint: WebhookEndpoint, now) -> list[str]:
 
 def request_for(delivery: WebhookDelivery, now) -> tuple[str, bytes, dict]:
     event = delivery.event
-    body = webhooks.payload_bytes(webhooks.event_payload(event, delivery.endpoint.tenant.slug))
+    body = webhooks.payload_bytes(webhooks.event_payload(event, delivery.endpoint.tenant))
     msg_id = str(event.uuid)
     signed_at = datetime.now(UTC)  # the wall clock at sending: the receiver checks it
     headers = {

@@ -163,17 +163,12 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def event_payload(event, tenant_slug: str) -> dict:
-    """The body of a delivery (and of the events API's items): the event as Stripe shapes it."""
-    return {
-        "id": str(event.uuid),
-        "type": event.type,
-        "tenant": tenant_slug,
-        "occurred_at": iso(event.occurred_at),
-        "actor": event.actor,
-        "data": event.data,
-        "previous_attributes": event.previous_attributes,
-    }
+def event_payload(event, tenant) -> dict:
+    """The body of a delivery: the event exactly as the events API shows it
+    (``GET /api/hub/events/{id}``), so that a receiver reads both with one parser."""
+    from tenants.api.events import event_output
+
+    return event_output(event, tenant)
 
 
 def payload_bytes(payload: dict) -> bytes:

@@ -66,7 +66,9 @@ def test_an_event_reaches_the_receiver_signed_and_shaped(world):
                 "type": "customer.updated",
                 "tenant": "acme",
                 "occurred_at": webhooks.iso(event.occurred_at),
+                "customer_id": str(event.customer_uuid),
                 "actor": {"type": "api_key", "id": "k1", "name": "Shop sync", "origin": "api:b2b"},
+                "request_id": None,
                 "data": {"id": "c1", "name": "Ada"},
                 "previous_attributes": {"name": "Ad"},
             }
@@ -433,3 +435,30 @@ def test_replay_in_chunks_counts_every_delivery(world, monkeypatch):
     WebhookDelivery.objects.filter(event=events[0]).delete()
     assert webhook_endpoint_replay(endpoint=endpoint, since=events[0].occurred_at) == 5
     assert endpoint.deliveries.filter(status="pending").count() == 5
+
+
+def test_a_change_through_a_dialect_reaches_the_receiver_as_the_events_api_shows_it(world):
+    """The real outbox (tenants/events.py) feeds the pipeline: a customer created through the
+    b2b dialect and changed through the data dialect arrives, in order, as the events API
+    shows each event."""
+    from tests.conftest import bearer_client
+
+    with receiving() as receiver:
+        endpoint_for(receiver, world.tenant, event_types=["customer.*"])
+        created = bearer_client(world.agent).post(
+            "/api/customers", {"name": "Hooked Corp", "email": "hooked@example.com"}, format="json"
+        )
+        assert created.status_code == 201
+        customer_id = created.json()["data"]["id"]
+        changed = bearer_client(world.agent, **{"x-tenant-id": "acme"}).patch(
+            f"/api/data/customer/{customer_id}", {"notes": "hooked"}, format="json"
+        )
+        assert changed.status_code == 200, changed.content
+        delivery.drain()
+    mine = [p for p in receiver.received if p["customer_id"] == customer_id]
+    assert [p["type"] for p in mine][:1] == ["customer.created"]
+    assert mine[-1]["type"] == "customer.updated"
+    assert mine[-1]["previous_attributes"]["notes"] == ""
+    for payload in mine:
+        shown = bearer_client(world.admin).get(f"/api/hub/events/{payload['id']}").json()["data"]
+        assert shown == payload
