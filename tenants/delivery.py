@@ -405,12 +405,15 @@ def backlog() -> dict:
         oldest=Min("created_at"),
     )
     oldest = figures.pop("oldest")
-    state = WebhookFanout.objects.filter(pk=1).first()
     figures["oldest_undelivered_seconds"] = (now - oldest).total_seconds() if oldest else 0.0
-    figures["events_not_fanned_out"] = Event.objects.filter(
-        id__gt=state.position if state else 0
-    ).count()
+    figures["events_not_fanned_out"] = events_not_fanned_out()
     return figures
+
+
+def events_not_fanned_out() -> int:
+    """Outbox events after the fan-out's position (the fan-out's lag)."""
+    state = WebhookFanout.objects.filter(pk=1).first()
+    return Event.objects.filter(id__gt=state.position if state else 0).count()
 
 
 def attempt_counts(*, since) -> dict:
@@ -434,3 +437,59 @@ def task_queue_health() -> dict:
         else 0.0,
         "last_task_finished_at": last,
     }
+
+
+#: a task queued longer than this makes the process not ready (no worker is taking tasks)
+TASK_WAIT_LIMIT_SECONDS = 300
+
+
+def tasks_taken_check() -> str | None:
+    """Readiness (tenants/readiness.py): None while queued tasks are taken in time. A
+    database that cannot be read is the ``database`` check's failure, not this one's."""
+    from django.db import Error as DatabaseError
+
+    try:
+        waited = task_queue_health()["oldest_ready_task_seconds"]
+    except DatabaseError:
+        return None
+    if waited > TASK_WAIT_LIMIT_SECONDS:
+        return f"the oldest queued task has waited {waited:.0f} s: is a hub_worker running?"
+    return None
+
+
+def deliveries_gauge() -> list[tuple[tuple[str], int]]:
+    """Metrics (tenants/metrics.py): deliveries not yet delivered, pending and due now."""
+    figures = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).aggregate(
+        pending=Count("id"), due=Count("id", filter=Q(next_attempt_at__lte=timezone.now()))
+    )
+    return [(("pending",), figures["pending"]), (("due",), figures["due"])]
+
+
+def oldest_undelivered_gauge() -> float:
+    oldest = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    return (timezone.now() - oldest).total_seconds() if oldest else 0.0
+
+
+def register_operations() -> None:
+    """The webhook figures in /metrics and the task queue in /readyz (AppConfig.ready)."""
+    from tenants import metrics, readiness
+
+    metrics.register_gauge(
+        "hub_webhook_deliveries",
+        "Webhook deliveries not delivered yet: pending (all), due (to be tried now).",
+        deliveries_gauge,
+        labels=["state"],
+    )
+    metrics.register_gauge(
+        "hub_webhook_oldest_undelivered_seconds",
+        "Age of the oldest webhook delivery not delivered yet (0: none).",
+        oldest_undelivered_gauge,
+    )
+    metrics.register_gauge(
+        "hub_webhook_events_not_fanned_out",
+        "Outbox events the webhook fan-out has not read yet.",
+        events_not_fanned_out,
+    )
+    readiness.register_check("webhook_tasks", tasks_taken_check)

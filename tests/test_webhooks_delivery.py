@@ -462,3 +462,30 @@ def test_a_change_through_a_dialect_reaches_the_receiver_as_the_events_api_shows
     for payload in mine:
         shown = bearer_client(world.admin).get(f"/api/hub/events/{payload['id']}").json()["data"]
         assert shown == payload
+
+
+def test_metrics_and_readiness_see_the_webhooks(world):
+    """/metrics shows the backlog (tenants/metrics.py's scrape gauges); /readyz fails when
+    queued tasks are not taken (no worker)."""
+    from django.test import Client
+    from django_tasks_db.models import DBTaskResult
+
+    from tenants import metrics
+    from tenants.tasks import deliver_batch
+
+    assert {g.name for g in metrics.registered_gauges()} >= {
+        "hub_webhook_deliveries",
+        "hub_webhook_oldest_undelivered_seconds",
+        "hub_webhook_events_not_fanned_out",
+    }
+    WebhookEndpointFactory(tenant=world.tenant)
+    EventFactory(tenant=world.tenant)
+    delivery.fan_out()
+    assert delivery.deliveries_gauge() == [(("pending",), 1), (("due",), 1)]
+    assert delivery.events_not_fanned_out() == 0
+    assert delivery.tasks_taken_check() is None
+    deliver_batch.enqueue([1], "lease")
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(minutes=10))
+    assert "is a hub_worker running" in delivery.tasks_taken_check()
+    response = Client().get("/readyz")
+    assert response.status_code == 503 and "webhook_tasks" in response.json()["failing"]
