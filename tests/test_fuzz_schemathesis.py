@@ -135,7 +135,7 @@ def dialect_context(path: str, world, agent: str, admin: str) -> tuple[dict, dic
         return {"Authorization": world.api_key.secret}, {"client_name": world.tenant.slug}
     if path.startswith(("/api/customers", "/api/orders")):
         return {"Authorization": f"Bearer {agent}", "x-tenant-id": world.tenant.slug}, {}
-    if path.startswith("/api/hub/webhook-endpoints"):
+    if path.startswith("/api/hub/webhook-endpoints") or path.endswith("/resend"):
         # tenant admins only: a user token of the tenant's admin
         return {"Authorization": f"Bearer {admin}"}, {}
     if path.startswith("/api/hub/"):

@@ -232,6 +232,7 @@ def body(route: str, method: str, ids: Refs):
             "api/hub/webhook-endpoints/<str:endpoint_id>/deliveries/<str:delivery_id>/resend",
             "post",
         ): None,
+        ("api/hub/events/<str:event_id>/resend", "post"): None,
         ("api/auth/login", "post"): {"username": "nobody", "password": "wrong"},
         ("api/auth/logout", "post"): None,
         ("api/auth/token", "post"): {"username": "nobody", "password": "wrong"},

@@ -182,3 +182,25 @@ def test_list_query_count_is_bounded(world):
     with CaptureQueriesContext(connection) as six:
         assert len(client.get(BASE).json()["data"]) == 6
     assert len(six) == len(one) <= 8
+
+
+def test_resend_an_event(world, other):
+    from tests.webhook_support import skip_existing_events
+
+    skip_existing_events()
+    endpoint = WebhookEndpointFactory(tenant=world.tenant)
+    event = EventFactory(tenant=world.tenant)
+    delivery.fan_out()
+    WebhookDelivery.objects.update(status="failed")
+    response = bearer_client(world.admin).post(f"/api/hub/events/{event.uuid}/resend")
+    assert response.status_code == 202 and response.json()["data"] == {"queued": 1}
+    assert endpoint.deliveries.get().status == "pending"
+    # another tenant's event, a malformed id: 404; not an admin: 403
+    theirs = EventFactory(tenant=other.tenant)
+    assert (
+        bearer_client(world.admin).post(f"/api/hub/events/{theirs.uuid}/resend").status_code == 404
+    )
+    assert bearer_client(world.admin).post("/api/hub/events/nope/resend").status_code == 404
+    assert (
+        bearer_client(world.agent).post(f"/api/hub/events/{event.uuid}/resend").status_code == 403
+    )

@@ -12,6 +12,11 @@ urlpatterns = [
     path("events", events.EventListView.as_view(), name="hub-event-list"),
     path("events/<str:event_id>", events.EventDetailView.as_view(), name="hub-event-detail"),
     path(
+        "events/<str:event_id>/resend",
+        webhooks.EventResendView.as_view(),
+        name="hub-event-resend",
+    ),
+    path(
         "webhook-endpoints",
         webhooks.WebhookEndpointListView.as_view(),
         name="hub-webhook-endpoints",

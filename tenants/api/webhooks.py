@@ -473,3 +473,29 @@ class WebhookDeliveryResendView(WebhookView):
         delivery = selectors.webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id)
         delivery = services.webhook_delivery_resend(delivery_obj=delivery)
         return Response({"data": delivery_output(delivery)}, status=202)
+
+
+EVENT_ID = OpenApiParameter(
+    "event_id", str, OpenApiParameter.PATH, description="The event's id (its `webhook-id`)."
+)
+
+
+class EventResendView(WebhookView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="hub_events_resend",
+        summary="Resend an event to the webhook endpoints",
+        description=(
+            "Queues the event again for every enabled endpoint of the tenant that takes its "
+            "type (also one created since the event), for the worker to deliver." + ADMINS_ONLY
+        ),
+        parameters=[EVENT_ID, TENANT_HEADER],
+        request=None,
+        responses={202: QueuedEnvelope},
+    )
+    def post(self, request, event_id):
+        access = self.admin_access(request)
+        event = selectors.event_get(access=access, event_id=event_id)
+        return Response(
+            {"data": {"queued": services.webhook_event_resend(event=event)}}, status=202
+        )
