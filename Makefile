@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format migrate demo schema clean bench
+.PHONY: install run test lint format migrate demo schema clean bench bench-webhooks
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -31,7 +31,10 @@ run: migrate
 	@echo "  Customer hub is starting on http://$(HOST):$(PORT)/"
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/   (log in as acme-admin, password above)"
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
+	@echo "  Worker:    manage.py hub_worker (webhook deliveries, background tasks), stopped with the server"
 	@echo ""
+	@$(BIN)/python manage.py hub_worker --threads 2 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
@@ -58,6 +61,10 @@ bench: install
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)); } \
 		|| echo "wrk not available: the benchmark uses its Python load generator"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+# Webhook delivery throughput (docs/performance.md, "Webhook delivery"): PostgreSQL.
+bench-webhooks: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

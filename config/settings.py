@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "tenants",
     "customers",
     "pricelists",
@@ -347,3 +349,32 @@ HUB_DEMO_SEEDS.append("b2b.demo.seed")
 # b2b analytics and credit checks: the thresholds and their defaults are in b2b/conf.py
 # (DEFAULTS, documented in b2b/analytics.py and b2b/credit.py); override any of them here.
 HUB_B2B: dict = {}
+# --- Background tasks and webhooks (tenants/delivery.py, docs/webhooks.md) --------------------
+# Django's Tasks API (the django-tasks backport) on the database: every worker process, on
+# any machine, shares the queue through the database (`manage.py hub_worker`).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("HUB_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "webhooks"],
+    }
+}
+#: "1" allows webhook URLs on loopback addresses (and plain http to them), for development
+#: and tests; nothing else that is not a public address is ever allowed
+HUB_WEBHOOKS_ALLOW_LOOPBACK = os.environ.get("HUB_WEBHOOKS_ALLOW_LOOPBACK", "0") == "1"
+#: the key that encrypts signing secrets at rest; empty: derived from SECRET_KEY (and its
+#: fallbacks, so a rotated SECRET_KEY still decrypts)
+HUB_WEBHOOKS_ENCRYPTION_KEY = os.environ.get("HUB_WEBHOOKS_ENCRYPTION_KEY", "")
+HUB_WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("HUB_WEBHOOKS_TIMEOUT_SECONDS", "10"))
+HUB_WEBHOOKS_MAX_PAYLOAD_BYTES = int(os.environ.get("HUB_WEBHOOKS_MAX_PAYLOAD_BYTES", "262144"))
+HUB_WEBHOOKS_RETRY_HOURS = float(os.environ.get("HUB_WEBHOOKS_RETRY_HOURS", "72"))
+HUB_WEBHOOKS_DISABLE_AFTER_HOURS = float(os.environ.get("HUB_WEBHOOKS_DISABLE_AFTER_HOURS", "72"))
+HUB_WEBHOOKS_ROTATION_OVERLAP_HOURS = float(
+    os.environ.get("HUB_WEBHOOKS_ROTATION_OVERLAP_HOURS", "24")
+)
+#: a claim not settled by then is claimed again (its worker died)
+HUB_WEBHOOKS_LEASE_SECONDS = float(os.environ.get("HUB_WEBHOOKS_LEASE_SECONDS", "60"))
+HUB_WEBHOOKS_BATCH = int(os.environ.get("HUB_WEBHOOKS_BATCH", "50"))
+HUB_WEBHOOKS_MAX_IN_FLIGHT = int(os.environ.get("HUB_WEBHOOKS_MAX_IN_FLIGHT", "100"))
+HUB_WEBHOOKS_CONCURRENCY = int(os.environ.get("HUB_WEBHOOKS_CONCURRENCY", "25"))
+HUB_WEBHOOKS_GAP_SECONDS = float(os.environ.get("HUB_WEBHOOKS_GAP_SECONDS", "3600"))
+HUB_WEBHOOKS_POLL_SECONDS = float(os.environ.get("HUB_WEBHOOKS_POLL_SECONDS", "0.5"))

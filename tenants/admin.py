@@ -11,13 +11,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from tenants.admin_scoping import TenantScopedAdmin, TenantScopedInlineMixin, adopt
-from tenants.models import ApiKey, Tenant
+from tenants.models import ApiKey, Tenant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.services import (
     api_key_issue,
     api_key_revoke,
     api_key_update,
     tenant_create,
     tenant_update,
+    webhook_delivery_resend,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_replay,
+    webhook_endpoint_update,
+    webhook_secret_rotate,
 )
 
 
@@ -144,3 +150,231 @@ class ApiKeyAdmin(TenantScopedAdmin):
             api_key_revoke(api_key=key)
             count += 1
         self.message_user(request, f"{count} API key(s) revoked.", messages.SUCCESS)
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.CharField(
+        max_length=2000,
+        help_text="The receiver's https:// URL (public addresses only; checked at every delivery).",
+    )
+    rotate_secret = forms.BooleanField(
+        required=False,
+        help_text="Issue a new signing secret (shown once, after saving); the current one keeps "
+        "signing beside it for HUB_WEBHOOKS_ROTATION_OVERLAP_HOURS.",
+    )
+    replay_since = forms.DateTimeField(
+        required=False,
+        help_text="Deliver again every event of the endpoint's types since this time "
+        "(YYYY-MM-DD HH:MM), in order.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("tenant", "url", "description", "event_types", "enabled")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(TenantScopedAdmin):
+    """A tenant's webhook endpoints (tenant admins: agents and viewers hold no permission on
+    them). Every write goes through the webhook services; the secret is shown once."""
+
+    tenant_path = "tenant"
+    form = WebhookEndpointForm
+    list_display = ("url", "tenant", "enabled", "notice", "failing_since", "created_at")
+    list_filter = ("tenant", "enabled")
+    list_select_related = ("tenant",)
+    search_fields = ("url", "description")
+    actions = ["enable", "disable", "rotate"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("tenant", "url", "description", "event_types")
+        return (
+            "tenant",
+            "url",
+            "description",
+            "event_types",
+            "enabled",
+            "notice",
+            "failing_since",
+            "previous_secret_expires_at",
+            "deliveries_link",
+            "rotate_secret",
+            "replay_since",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return (
+            "tenant",
+            "notice",
+            "failing_since",
+            "previous_secret_expires_at",
+            "deliveries_link",
+            "created_at",
+            "updated_at",
+        )
+
+    @admin.display(description="notice")
+    def notice(self, obj):
+        if obj.enabled:
+            return "-"
+        return format_html(
+            '<strong style="color:#ba2121">Disabled since {}: {}</strong> Enable it again once the '
+            "receiver works (pending deliveries resume; replay what it missed).",
+            obj.disabled_at.strftime("%Y-%m-%d %H:%M UTC"),
+            obj.disabled_reason,
+        )
+
+    @admin.display(description="deliveries")
+    def deliveries_link(self, obj):
+        url = reverse("admin:tenants_webhookdelivery_changelist") + f"?endpoint__id__exact={obj.pk}"
+        return format_html('<a href="{}">Deliveries and attempts</a>', url)
+
+    def _show_secret(self, request, endpoint, secret):
+        self.message_user(
+            request,
+            f"The signing secret of {endpoint.url} is {secret} — copy it now: it is stored "
+            "encrypted and will not be shown again.",
+            messages.WARNING,
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            endpoint, secret = webhook_endpoint_create(
+                tenant=data["tenant"],
+                url=data["url"],
+                event_types=data.get("event_types") or [],
+                description=data.get("description") or "",
+            )
+            adopt(obj, endpoint)
+            self._show_secret(request, endpoint, secret)
+            return
+        editable = ("url", "description", "event_types", "enabled")
+        values = {name: data[name] for name in form.changed_data if name in editable}
+        if values:
+            adopt(obj, webhook_endpoint_update(endpoint=obj, **values))
+        if data.get("rotate_secret"):
+            endpoint, secret = webhook_secret_rotate(endpoint=obj)
+            adopt(obj, endpoint)
+            self._show_secret(request, endpoint, secret)
+        if data.get("replay_since"):
+            queued = webhook_endpoint_replay(endpoint=obj, since=data["replay_since"])
+            self.message_user(request, f"{queued} delivery(ies) queued again.", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        webhook_endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            webhook_endpoint_delete(endpoint=endpoint)
+
+    @admin.action(description="Enable selected endpoints", permissions=["change"])
+    def enable(self, request, queryset):
+        for endpoint in queryset.filter(enabled=False):
+            webhook_endpoint_update(endpoint=endpoint, enabled=True)
+        self.message_user(request, "Enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable selected endpoints", permissions=["change"])
+    def disable(self, request, queryset):
+        for endpoint in queryset.filter(enabled=True):
+            webhook_endpoint_update(endpoint=endpoint, enabled=False)
+        self.message_user(request, "Disabled.", messages.SUCCESS)
+
+    @admin.action(description="Rotate the signing secret", permissions=["change"])
+    def rotate(self, request, queryset):
+        for endpoint in queryset:
+            endpoint, secret = webhook_secret_rotate(endpoint=endpoint)
+            self._show_secret(request, endpoint, secret)
+
+
+class WebhookAttemptInline(TenantScopedInlineMixin, admin.TabularInline):
+    model = WebhookAttempt
+    tenant_path = "delivery__endpoint__tenant"
+    extra = 0
+    can_delete = False
+    fields = (
+        "attempted_at",
+        "succeeded",
+        "status_code",
+        "latency_ms",
+        "error",
+        "response_excerpt",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(TenantScopedAdmin):
+    """Deliveries with their attempts (read-only); "resend" queues one again."""
+
+    tenant_path = "endpoint__tenant"
+    list_display = (
+        "id",
+        "endpoint",
+        "event_type",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "created_at",
+    )
+    list_filter = ("status", "endpoint")
+    list_select_related = ("endpoint", "event")
+    fields = (
+        "endpoint",
+        "event_id_public",
+        "event_type",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "retry_until",
+        "last_status_code",
+        "created_at",
+        "delivered_at",
+    )
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+
+    @admin.display(description="event type")
+    def event_type(self, obj):
+        return obj.event.type
+
+    @admin.display(description="event id (webhook-id)")
+    def event_id_public(self, obj):
+        return str(obj.event.uuid)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: the log of what happened
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        """Resending is a change of the delivery: the role's change permission on it."""
+        return super().has_change_permission(request)
+
+    @admin.action(description="Resend selected deliveries", permissions=["resend"])
+    def resend(self, request, queryset):
+        count = 0
+        for row in queryset:
+            webhook_delivery_resend(delivery_obj=row)
+            count += 1
+        self.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)

@@ -9,9 +9,11 @@ class TenantsConfig(AppConfig):
         from config import db_adapters
         from tenants import (
             checks,  # noqa: F401  (registers the system checks)
+            delivery,
             schema,  # noqa: F401  (registers the OpenAPI auth extensions)
             signals,
         )
 
         db_adapters.install()
         signals.connect()
+        delivery.register_operations()

@@ -30,6 +30,26 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "apikey_role_valid": ("role", "An API key is an agent or a viewer."),
     "idempotency_unique_scope_key": (None, "This idempotency key has already been used."),
     "idempotency_state_valid": ("state", "The state must be started or completed."),
+    "webhookendpoint_disabled_at_iff_disabled": (
+        "enabled",
+        "A disabled endpoint has the time it was disabled, an enabled one has none.",
+    ),
+    "webhookendpoint_previous_secret_expires": (
+        None,
+        "A previous signing secret needs the time it stops signing.",
+    ),
+    "webhookendpoint_secret_present": (None, "An endpoint needs a signing secret."),
+    "webhookdelivery_unique": (None, "This event already has a delivery to this endpoint."),
+    "webhookdelivery_status_valid": ("status", "The status must be pending, delivered or failed."),
+    "webhookdelivery_delivered_at": (
+        "delivered_at",
+        "A delivered delivery has its delivery time, and only then.",
+    ),
+    "webhookattempt_excerpt_capped": (
+        "response_excerpt",
+        "The response excerpt is at most 1,000 characters.",
+    ),
+    "webhookfanout_single": (None, "There is one fan-out position."),
     # customers
     "clienttype_unique_name": ("name", "This tenant already has a client type with this name."),
     "customer_unique_discord_id": (

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from tenants.ids import uuid7
@@ -256,3 +258,161 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.uuid}"
+
+
+class WebhookEndpoint(TenantOwnedModel):
+    """A tenant's subscriber: the URL its events are delivered to (tenants/delivery.py).
+
+    The signing secret is needed in clear to sign (Standard Webhooks' HMAC), so it is stored
+    encrypted (Fernet, key derived from ``HUB_WEBHOOKS_ENCRYPTION_KEY`` or ``SECRET_KEY``:
+    tenants/webhooks.py), never hashed. After a rotation the previous secret also signs until
+    ``previous_secret_expires_at`` (the receiver accepts either signature meanwhile)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=255, blank=True, default="")
+    event_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Event types delivered, e.g. ["customer.updated", "address.*"]; empty: all.',
+    )
+    enabled = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+    #: the start of the current run of failed attempts (none since the last success);
+    #: written by tenants.delivery, which disables the endpoint when it is too old
+    failing_since = models.DateTimeField(null=True, blank=True)
+    secret_encrypted = models.TextField(editable=False)
+    previous_secret_encrypted = models.TextField(blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["tenant", "id"]
+        verbose_name = "webhook endpoint"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enabled=True, disabled_at__isnull=True)
+                | Q(enabled=False, disabled_at__isnull=False),
+                name="webhookendpoint_disabled_at_iff_disabled",
+            ),
+            models.CheckConstraint(
+                condition=Q(previous_secret_encrypted="", previous_secret_expires_at__isnull=True)
+                | (~Q(previous_secret_encrypted="") & Q(previous_secret_expires_at__isnull=False)),
+                name="webhookendpoint_previous_secret_expires",
+            ),
+            models.CheckConstraint(
+                condition=~Q(secret_encrypted=""), name="webhookendpoint_secret_present"
+            ),
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: delivered at least once, in order per (endpoint, customer).
+
+    ``pending`` until a 2xx answer (``delivered``) or until it is given up (``failed``: its
+    retry window passed, or the endpoint answered 410). A worker claims a due delivery by
+    setting ``locked_until`` and ``lease``; a claim that is not settled by ``locked_until``
+    (its worker died) is claimed again. ``customer_uuid`` is the event's, copied here as the
+    ordering key: a delivery waits while an earlier one of the same customer is pending."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    customer_uuid = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    retry_until = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lease = models.CharField(max_length=32, blank=True, default="")
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]),
+                name="webhookdelivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="delivered", delivered_at__isnull=False)
+                | (~Q(status="delivered") & Q(delivered_at__isnull=True)),
+                name="webhookdelivery_delivered_at",
+            ),
+        ]
+        indexes = [
+            # the claim's scan: due pending deliveries
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhookdelivery_due",
+            ),
+            # "an earlier delivery of this customer is still pending"
+            models.Index(
+                fields=["endpoint", "customer_uuid", "event"],
+                condition=Q(status="pending"),
+                name="webhookdelivery_customer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} -> {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery: what the receiver answered (or the error), how fast."""
+
+    EXCERPT_CHARS = 1000
+
+    id = models.BigAutoField(primary_key=True)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    attempted_at = models.DateTimeField(default=timezone.now)
+    succeeded = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.TextField(blank=True, default="")
+    error = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("response_excerpt"), 1000),
+                name="webhookattempt_excerpt_capped",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.delivery_id} {self.status_code or self.error}"
+
+
+class WebhookFanout(models.Model):
+    """The fan-out's position in the outbox (one row): events up to ``position`` have their
+    deliveries, except the ids in ``gaps`` (``[[first, last, first_seen_epoch], ...]``),
+    which were not committed when the fan-out passed them (a transaction still running, or
+    rolled back) and are looked for again until ``HUB_WEBHOOKS_GAP_SECONDS`` old."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    position = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="webhookfanout_single")]
+
+    def __str__(self):
+        return f"fan-out at {self.position}"

@@ -107,3 +107,49 @@ def event_get(*, access, event_id):
     if event is None:
         raise errors.NotFound("Event not found.", code="event_not_found")
     return event
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def webhook_endpoints_for(*, tenant):
+    from tenants.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.filter(tenant=tenant)
+
+
+def webhook_endpoint_get(*, tenant, endpoint_id):
+    """The tenant's endpoint; another tenant's or a malformed id is a 404, as a missing one."""
+    from tenants import errors
+    from tenants.ids import parse_uuid
+
+    uid = parse_uuid(str(endpoint_id))
+    endpoint = webhook_endpoints_for(tenant=tenant).filter(pk=uid).first() if uid else None
+    if endpoint is None:
+        raise errors.NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def webhook_deliveries_for(*, endpoint):
+    return endpoint.deliveries.select_related("event")
+
+
+def webhook_delivery_get(*, endpoint, delivery_id):
+    from tenants import errors
+
+    try:
+        pk = int(str(delivery_id))
+    except ValueError:
+        pk = None
+    delivery = (
+        webhook_deliveries_for(endpoint=endpoint).filter(pk=pk).first()
+        if pk is not None and 0 < pk < 2**63
+        else None
+    )
+    if delivery is None:
+        raise errors.NotFound("No such delivery.")
+    return delivery
+
+
+def webhook_attempts_for(*, delivery):
+    return delivery.log.all()

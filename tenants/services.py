@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from knox.models import AuthToken
 
-from tenants import errors, roles
-from tenants.models import ApiKey, Membership, Role, Tenant, hash_secret
+from tenants import delivery, errors, roles, webhooks
+from tenants.models import (
+    ApiKey,
+    Event,
+    Membership,
+    Role,
+    Tenant,
+    WebhookDelivery,
+    WebhookEndpoint,
+    hash_secret,
+)
 from tenants.phones import region_is_known
 from tenants.transactions import service_atomic
 
@@ -232,3 +244,191 @@ def user_tokens_revoke_all(*, user) -> int:
     """Revoke every Bearer token of ``user`` (their password changed); returns how many."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
     return deleted
+
+
+# --- webhook endpoints (tenants/webhooks.py, tenants/delivery.py) ------------------------------
+
+EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*(\.\*)?$")
+MAX_EVENT_TYPES = 100
+REPLAY_CHUNK = 2000
+
+
+def _webhook_url(url) -> str:
+    if not isinstance(url, str) or not url or len(url) > 2000:
+        message = "Give the receiver's https:// URL (at most 2000 characters)."
+        raise errors.ValidationError(f"url: {message}", fields={"url": [message]})
+    webhooks.check_url(url)
+    return url
+
+
+def _event_types(event_types) -> list[str]:
+    message = (
+        'A list of event types, such as "customer.updated" or "address.*"; empty for every type.'
+    )
+    if not isinstance(event_types, list | tuple) or len(event_types) > MAX_EVENT_TYPES:
+        raise errors.ValidationError(f"event_types: {message}", fields={"event_types": [message]})
+    for value in event_types:
+        if not isinstance(value, str) or len(value) > 64 or not EVENT_TYPE_PATTERN.match(value):
+            raise errors.ValidationError(
+                f"event_types: {message}", fields={"event_types": [message]}
+            )
+    return list(dict.fromkeys(event_types))
+
+
+@service_atomic()
+def webhook_endpoint_create(
+    *, tenant: Tenant, url: str, event_types=(), description: str = "", enabled: bool = True
+) -> tuple[WebhookEndpoint, str]:
+    """An endpoint and its signing secret, which is returned here only (stored encrypted)."""
+    secret = webhooks.new_secret()
+    now = timezone.now()
+    endpoint = WebhookEndpoint.objects.create(
+        tenant=tenant,
+        url=_webhook_url(url),
+        event_types=_event_types(event_types),
+        description=(description or "")[:255],
+        enabled=enabled,
+        disabled_at=None if enabled else now,
+        disabled_reason="" if enabled else "Created disabled.",
+        secret_encrypted=webhooks.encrypt_secret(secret),
+    )
+    return endpoint, secret
+
+
+@service_atomic()
+def webhook_endpoint_update(
+    *, endpoint: WebhookEndpoint, url=UNSET, event_types=UNSET, description=UNSET, enabled=UNSET
+) -> WebhookEndpoint:
+    """Change only the given fields. Disabling keeps the pending deliveries (they wait);
+    enabling clears the disabled notice and the failure run, and they resume."""
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    values = {
+        "url": url if url is UNSET else _webhook_url(url),
+        "event_types": event_types if event_types is UNSET else _event_types(event_types),
+        "description": description if description is UNSET else (description or "")[:255],
+        "enabled": enabled,
+    }
+    changed = _changed(locked, values)
+    if "enabled" in changed:
+        if locked.enabled:
+            locked.disabled_at, locked.disabled_reason, locked.failing_since = None, "", None
+        else:
+            locked.disabled_at, locked.disabled_reason = timezone.now(), "Disabled by an admin."
+        changed += ["disabled_at", "disabled_reason", "failing_since"]
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+    return locked
+
+
+@service_atomic()
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """The endpoint, its deliveries and their attempts."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+
+
+@service_atomic()
+def webhook_secret_rotate(
+    *, endpoint: WebhookEndpoint, overlap_hours: float | None = None
+) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret (returned here only); the current one keeps signing beside it for
+    ``overlap_hours`` (HUB_WEBHOOKS_ROTATION_OVERLAP_HOURS), 0 to drop it at once."""
+    if overlap_hours is None:
+        overlap_hours = settings.HUB_WEBHOOKS_ROTATION_OVERLAP_HOURS
+    locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    secret = webhooks.new_secret()
+    if overlap_hours > 0:
+        locked.previous_secret_encrypted = locked.secret_encrypted
+        locked.previous_secret_expires_at = timezone.now() + timedelta(hours=overlap_hours)
+    else:
+        locked.previous_secret_encrypted, locked.previous_secret_expires_at = "", None
+    locked.secret_encrypted = webhooks.encrypt_secret(secret)
+    locked.save(
+        update_fields=[
+            "secret_encrypted",
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "updated_at",
+        ]
+    )
+    return locked, secret
+
+
+def _pending_again(queryset, now) -> int:
+    return queryset.update(
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=now,
+        retry_until=now + timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS),
+        delivered_at=None,
+        locked_until=None,
+        lease="",
+    )
+
+
+@service_atomic()
+def webhook_endpoint_replay(*, endpoint: WebhookEndpoint, since) -> int:
+    """Deliver again every event of the endpoint's types since ``since`` (still in the
+    outbox), in their order; the number of deliveries queued."""
+    now = timezone.now()
+    events = Event.objects.filter(tenant_id=endpoint.tenant_id, occurred_at__gte=since)
+    count = _pending_again(WebhookDelivery.objects.filter(endpoint=endpoint, event__in=events), now)
+    missing = events.exclude(
+        Exists(WebhookDelivery.objects.filter(endpoint=endpoint, event=OuterRef("pk")))
+    ).values_list("id", "type", "customer_uuid")
+    until = now + timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS)
+    fresh: list[WebhookDelivery] = []
+    # in chunks: a replay of a month of a busy tenant's events is not one list in memory
+    for pk, type_, customer_uuid in missing.order_by("id").iterator(chunk_size=REPLAY_CHUNK):
+        if delivery.matches(endpoint, type_):
+            fresh.append(
+                WebhookDelivery(
+                    endpoint=endpoint,
+                    event_id=pk,
+                    customer_uuid=customer_uuid,
+                    next_attempt_at=now,
+                    retry_until=until,
+                    created_at=now,
+                )
+            )
+        if len(fresh) >= REPLAY_CHUNK:
+            WebhookDelivery.objects.bulk_create(fresh, ignore_conflicts=True)
+            count, fresh = count + len(fresh), []
+    WebhookDelivery.objects.bulk_create(fresh, ignore_conflicts=True)
+    return count + len(fresh)
+
+
+@service_atomic()
+def webhook_delivery_resend(*, delivery_obj: WebhookDelivery) -> WebhookDelivery:
+    """Queue the delivery again (delivered or given up: once more; pending: now)."""
+    _pending_again(WebhookDelivery.objects.filter(pk=delivery_obj.pk), timezone.now())
+    return WebhookDelivery.objects.get(pk=delivery_obj.pk)
+
+
+@service_atomic()
+def webhook_event_resend(*, event: Event) -> int:
+    """Queue ``event`` again for every enabled endpoint of its tenant that takes its type
+    (``POST /api/hub/events/{id}/resend``); the number of deliveries queued."""
+    now = timezone.now()
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(tenant_id=event.tenant_id, enabled=True)
+        if delivery.matches(e, event.type)
+    ]
+    existing = WebhookDelivery.objects.filter(event=event, endpoint__in=endpoints)
+    count = _pending_again(existing, now)
+    known = set(existing.values_list("endpoint_id", flat=True))
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=event,
+                customer_uuid=event.customer_uuid,
+                next_attempt_at=now,
+                retry_until=now + timedelta(hours=settings.HUB_WEBHOOKS_RETRY_HOURS),
+                created_at=now,
+            )
+            for endpoint in endpoints
+            if endpoint.pk not in known
+        ],
+        ignore_conflicts=True,
+    )
+    return count + len(endpoints) - len(known)

@@ -189,3 +189,12 @@ def is_postgres():
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture(autouse=True)
+def _webhook_dns(monkeypatch):
+    """Webhook URLs resolve through the tests' fake DNS (tests/webhook_support.py)."""
+    from tenants import webhooks
+    from tests.webhook_support import fake_resolve_host
+
+    monkeypatch.setattr(webhooks, "resolve_host", fake_resolve_host)

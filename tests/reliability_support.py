@@ -11,7 +11,7 @@ from django.urls import Resolver404, get_resolver, resolve
 from customers.models import Customer
 from tenants import events
 from tenants.events import EventType
-from tenants.models import Event
+from tenants.models import Event, WebhookAttempt, WebhookDelivery
 from tests.conftest import api_key_client, bearer_client
 from tests.factories import (
     AccountFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
     CustomerStoreFactory,
     OrderLineFactory,
     SalesOrderFactory,
+    WebhookEndpointFactory,
 )
 
 DIALECTS = ("data", "store", "peppered", "b2b")
@@ -133,6 +134,8 @@ class Refs:
     price_list_id: str
     product_id: str
     user_id: int
+    endpoint_id: str = ""
+    delivery_id: str = ""
     extra: dict = field(default_factory=dict)
     event_id: str = ""
 
@@ -164,6 +167,13 @@ def populate(world, label: str) -> Refs:
         data=events.payload("customer", customer),
         previous_attributes={"notes": ""},
     )
+    endpoint = WebhookEndpointFactory(
+        tenant=tenant, url=f"https://{label}.example.com/hook", description=f"{label} hook"
+    )
+    webhook = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, customer_uuid=customer.uuid, retry_until=event.occurred_at
+    )
+    WebhookAttempt.objects.create(delivery=webhook, status_code=500, response_excerpt=label)
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -178,6 +188,8 @@ def populate(world, label: str) -> Refs:
         product_id=str(world.products[0].id),
         user_id=world.agent.pk,
         event_id=str(event.uuid),
+        endpoint_id=str(endpoint.id),
+        delivery_id=str(webhook.id),
     )
 
 

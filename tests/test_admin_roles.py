@@ -324,3 +324,19 @@ def test_sync_roles_derives_access_for_data_older_than_the_services(world):
     assert groups(world.agent) == {"viewer"} and refreshed(world.agent).is_staff
     assert not refreshed(stray).is_staff
     assert groups(world.admin) == {"admin"}
+
+
+def test_sync_roles_gives_the_admin_group_the_permissions_of_new_models(world):
+    from django.contrib.auth.models import Group
+
+    admin_group = Group.objects.get(name="admin")
+    admin_group.permissions.remove(
+        *admin_group.permissions.filter(content_type__model="webhookendpoint")
+    )  # as an admin group made before the webhook migration
+    call_command("sync_roles", stdout=StringIO())
+    assert admin_group.permissions.filter(codename="change_webhookendpoint").exists()
+    assert (
+        not Group.objects.get(name="agent")
+        .permissions.filter(content_type__model="webhookendpoint")
+        .exists()
+    )

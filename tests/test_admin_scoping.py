@@ -13,7 +13,14 @@ from b2b.models import Account, Contact, CreditCheck, SalesOrder
 from customers.models import Address, ClientType, Customer
 from pricelists.models import PriceList, PriceListItem, Product
 from stores.models import CustomerStore, Store, StoreMembership
-from tenants.models import ApiKey, Membership, Tenant, hash_secret
+from tenants.models import (
+    ApiKey,
+    Membership,
+    Tenant,
+    WebhookDelivery,
+    WebhookEndpoint,
+    hash_secret,
+)
 from tests.admin_support import admin_client, changelist_pks, make_staff
 from tests.factories import (
     AccountFactory,
@@ -23,8 +30,10 @@ from tests.factories import (
     CreditCheckFactory,
     CustomerFactory,
     CustomerStoreFactory,
+    EventFactory,
     SalesOrderFactory,
     UserFactory,
+    WebhookEndpointFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +54,12 @@ MAKERS = {
     Contact: lambda w: ContactFactory(customer=CustomerFactory(tenant=w.tenant)),
     SalesOrder: lambda w: SalesOrderFactory(customer=CustomerFactory(tenant=w.tenant)),
     CreditCheck: lambda w: CreditCheckFactory(customer=CustomerFactory(tenant=w.tenant)),
+    WebhookEndpoint: lambda w: WebhookEndpointFactory(tenant=w.tenant),
+    WebhookDelivery: lambda w: WebhookDelivery.objects.create(
+        endpoint=WebhookEndpointFactory(tenant=w.tenant),
+        event=EventFactory(tenant=w.tenant),
+        retry_until="2030-01-01T00:00:00Z",
+    ),
 }
 MODELS = list(MAKERS)
 

@@ -251,26 +251,24 @@ def test_gunicorn_refuses_several_workers_that_would_count_limits_alone(tmp_path
     assert "would each count rate limits and login lockouts alone" in result.stderr
 
 
-def test_systemd_unit_is_valid(tmp_path):
+@pytest.mark.parametrize("name", ["customer-hub.service", "customer-hub-worker.service"])
+def test_systemd_unit_is_valid(tmp_path, name):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
-    unit = (DEPLOY / "systemd" / "customer-hub.service").read_text()
+    unit = (DEPLOY / "systemd" / name).read_text()
     # Point it at this checkout, so that the paths it names exist.
     unit = unit.replace("/srv/customer-hub/venv/bin/gunicorn", unit_exec_start()[0])
+    unit = unit.replace("/srv/customer-hub/venv/bin/python", sys.executable)
     unit = unit.replace("/srv/customer-hub/app", str(ROOT))
     unit = unit.replace(
         "EnvironmentFile=/etc/customer-hub/env", f"EnvironmentFile={DEPLOY}/customer-hub.env"
     )
     unit = re.sub(r"^(User|Group)=.*$", r"\1=root", unit, flags=re.M)
-    path = tmp_path / "customer-hub.service"
+    path = tmp_path / name
     path.write_text(unit)
     result = subprocess.run(
         [analyze, "verify", str(path)], capture_output=True, text=True, timeout=60
     )
-    problems = [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if "customer-hub.service" in line
-    ]
+    problems = [line for line in (result.stdout + result.stderr).splitlines() if name in line]
     assert result.returncode == 0 and not problems, result.stdout + result.stderr

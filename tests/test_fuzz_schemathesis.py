@@ -81,6 +81,8 @@ ID_PARAMETERS = {
     "order_id",
     "addressId",
     "event_id",
+    "endpoint_id",
+    "delivery_id",
 }
 
 
@@ -134,6 +136,9 @@ def dialect_context(path: str, world, agent: str, admin: str) -> tuple[dict, dic
         return {"Authorization": world.api_key.secret}, {"client_name": world.tenant.slug}
     if path.startswith(("/api/customers", "/api/orders")):
         return {"Authorization": f"Bearer {agent}", "x-tenant-id": world.tenant.slug}, {}
+    if path.startswith("/api/hub/webhook-endpoints") or path.endswith("/resend"):
+        # tenant admins only: a user token of the tenant's admin
+        return {"Authorization": f"Bearer {admin}"}, {}
     if path.startswith("/api/hub/"):
         # a tenant API key as Bearer: the hub takes the key's tenant without x-tenant-id
         return {"Authorization": f"Bearer {world.api_key.secret}"}, {}
@@ -149,6 +154,8 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "order_id": refs.order_id,
         "addressId": refs.address_key,
         "event_id": refs.event_id,
+        "endpoint_id": refs.endpoint_id,
+        "delivery_id": refs.delivery_id,
     }
 
 

@@ -71,7 +71,13 @@ PUBLIC = {("api/auth/login", "post"), ("api/auth/token", "post"), ("api/auth/csr
 #: id, tenants/counts.py; no endpoint reads or writes them, and they change only with the
 #: counted rows, which the matrix dumps; LimitCounter: rate-limit counts and login locks under
 #: hashed names, tenants/throttling.py)
-GLOBAL_MODELS = {"tenants.IdempotencyRecord", "tenants.RowCount", "tenants.LimitCounter"}
+#: WebhookFanout: the webhook fan-out's position in the outbox, one row for every tenant)
+GLOBAL_MODELS = {
+    "tenants.IdempotencyRecord",
+    "tenants.RowCount",
+    "tenants.LimitCounter",
+    "tenants.WebhookFanout",
+}
 #: fields each route documents as writable although they are on the mass-assignment list
 DOCUMENTED_WRITABLE = {
     ("api/customers", "post"): {"is_active"},
@@ -144,6 +150,10 @@ def fill(route: str, dialect: str, ids: Refs, slug: str) -> str:
             return ids.order_id
         if name == "event_id":
             return ids.event_id
+        if name == "endpoint_id":
+            return ids.endpoint_id
+        if name == "delivery_id":
+            return ids.delivery_id
         raise LookupError(f"no filler for path parameter {name!r} of route {route!r}")
 
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
@@ -211,6 +221,18 @@ def body(route: str, method: str, ids: Refs):
         },
         ("api/orders/<str:order_id>", "patch"): {"status": "cancelled"},
         ("api/orders/<str:order_id>", "put"): {"status": "cancelled"},
+        ("api/hub/webhook-endpoints", "post"): {"url": "https://attacker.example.com/in"},
+        ("api/hub/webhook-endpoints/<str:endpoint_id>", "patch"): {"url": "https://x.example.com/"},
+        ("api/hub/webhook-endpoints/<str:endpoint_id>", "delete"): None,
+        ("api/hub/webhook-endpoints/<str:endpoint_id>/rotate-secret", "post"): {},
+        ("api/hub/webhook-endpoints/<str:endpoint_id>/replay", "post"): {
+            "since": "2000-01-01T00:00:00Z"
+        },
+        (
+            "api/hub/webhook-endpoints/<str:endpoint_id>/deliveries/<str:delivery_id>/resend",
+            "post",
+        ): None,
+        ("api/hub/events/<str:event_id>/resend", "post"): None,
         ("api/auth/login", "post"): {"username": "nobody", "password": "wrong"},
         ("api/auth/logout", "post"): None,
         ("api/auth/token", "post"): {"username": "nobody", "password": "wrong"},

@@ -72,7 +72,7 @@ def _rows() -> tuple[int, int]:
 def test_every_write_refuses_an_undecodable_body_with_a_400_in_its_format(world, name, with_key):
     refs = populate(world, "victim")
     writes = _writes(refs)
-    assert {d for d, *_ in writes} == {"data", "store", "peppered", "b2b", "auth"}
+    assert {d for d, *_ in writes} == {"data", "store", "peppered", "b2b", "auth", "hub"}
     before = _rows()
     problems = []
     for index, (dialect, method, route, path) in enumerate(writes):

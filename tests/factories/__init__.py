@@ -17,6 +17,7 @@ from tests.factories.tenants import (
     TenantFactory,
     UserFactory,
 )
+from tests.factories.webhooks import EventFactory, WebhookEndpointFactory
 
 __all__ = [
     "PASSWORD",
@@ -28,6 +29,7 @@ __all__ = [
     "CreditCheckFactory",
     "CustomerFactory",
     "CustomerStoreFactory",
+    "EventFactory",
     "MembershipFactory",
     "OrderLineFactory",
     "PriceListFactory",
@@ -38,4 +40,5 @@ __all__ = [
     "StoreMembershipFactory",
     "TenantFactory",
     "UserFactory",
+    "WebhookEndpointFactory",
 ]

@@ -2,7 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 
-from tenants.services import user_roles_sync
+from tenants.models import Role
+from tenants.services import role_group, user_roles_sync
 
 
 class Command(BaseCommand):
@@ -12,6 +13,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        # the role groups' permissions first: a new model's (e.g. after a migration added
+        # webhook endpoints) reach the existing admin group
+        for role in Role.values:
+            role_group(role=role)
         users = (
             get_user_model()
             .objects.filter(Q(memberships__isnull=False) | Q(is_staff=True, is_superuser=False))
