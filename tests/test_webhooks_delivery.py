@@ -489,3 +489,46 @@ def test_metrics_and_readiness_see_the_webhooks(world):
     assert "is a hub_worker running" in delivery.tasks_taken_check()
     response = Client().get("/readyz")
     assert response.status_code == 503 and "webhook_tasks" in response.json()["failing"]
+
+
+def test_a_change_through_each_dialect_reaches_a_verifying_receiver(world):
+    """The README's promise: a customer changed through the data, store, peppered and b2b
+    dialects reaches a local receiver, verified with standardwebhooks, as ``customer.updated``
+    with the changed field's earlier value, in the order of the changes."""
+    from tests.test_round_trip import Dialects
+
+    dialects = Dialects(world)
+    customer = dialects.make("b2b")
+    with receiving() as receiver:
+        endpoint_for(receiver, world.tenant, event_types=["customer.updated"])
+        r = dialects.data.patch(
+            f"/api/data/customer/{customer.uuid}", {"notes": "via data"}, format="json"
+        )
+        assert r.status_code == 200, r.content
+        r = dialects.store.put(
+            f"/customers/{customer.uuid}/price-list",
+            {"priceListId": str(world.price_list.id), "name": "Renamed In Store"},
+            format="json",
+        )
+        assert r.status_code == 200, r.content
+        shown = dialects.read("peppered", customer)
+        r = dialects.pep.put(
+            f"/v1/{world.tenant.slug}/peppered/customer/{customer.pk}",
+            {**shown, "customerFirstName": "Peppered"},
+            format="json",
+        )
+        assert r.status_code == 200, r.content
+        r = dialects.b2b.put(
+            f"/api/customers/{customer.uuid}", {"name": "Renamed In B2B"}, format="json"
+        )
+        assert r.status_code == 200, r.content
+        delivery.drain()
+    mine = [p for p in receiver.received if p["customer_id"] == str(customer.uuid)]
+    assert [p["type"] for p in mine] == ["customer.updated"] * 4
+    changed = [set(p["previous_attributes"]) for p in mine]
+    assert "notes" in changed[0]
+    assert "name" in changed[1]
+    assert "first_name" in changed[2]
+    assert "name" in changed[3]
+    assert mine[1]["previous_attributes"]["name"] != "Renamed In Store"
+    assert mine[3]["previous_attributes"]["name"] == "Renamed In Store"
