@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format migrate demo schema clean bench bench-webhooks
+.PHONY: install run test lint format migrate demo schema clean bench bench-events bench-webhooks
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -61,8 +61,18 @@ bench: install
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)); } \
 		|| echo "wrk not available: the benchmark uses its Python load generator"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-events
 
-# Webhook delivery throughput (docs/performance.md, "Webhook delivery"): PostgreSQL.
+# Issue 21's figures (docs/performance.md, "Change events" and "Webhook delivery"), on a
+# database of their own: the outbox's cost on find-or-create, the worker's delivery rate to a
+# local receiver, and commit-to-receipt latency under 100 writes/s for a minute.
+BENCH_EVENTS_DATABASE_URL ?= $(BENCH_DATABASE_URL)_events
+bench-events: install
+	DATABASE_URL=$(BENCH_EVENTS_DATABASE_URL) $(BIN)/python -m tests.bench.outbox
+	DATABASE_URL=$(BENCH_EVENTS_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks
+	DATABASE_URL=$(BENCH_EVENTS_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks --rate 100 --duration 60
+
+# Webhook delivery alone, with its own options (tests/bench/webhooks.py --help).
 bench-webhooks: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks $(BENCH_ARGS)
 
