@@ -14,6 +14,7 @@ from functools import cache
 
 from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, UUIDField
 
+from b2b.error_codes import B2BErrorCode
 from b2b.models import (
     ACCOUNT_FIELDS,
     ADDRESS_PARTS,
@@ -249,7 +250,7 @@ def contact_get(*, customer: Customer, contact_id) -> Contact:
     uid = parse_uuid(contact_id)
     contact = Contact.objects.filter(customer=customer, pk=uid).first() if uid else None
     if contact is None:
-        raise errors.NotFound("Contact not found.", code="contact_not_found")
+        raise errors.NotFound("Contact not found.", code=B2BErrorCode.CONTACT_NOT_FOUND)
     contact.customer = customer
     return contact
 
@@ -266,7 +267,7 @@ def order_get(*, tenant, order_id, lines: bool = True) -> SalesOrder:
         qs = qs.prefetch_related("lines__product")
     order = qs.filter(pk=uid).first() if uid else None
     if order is None:
-        raise errors.NotFound("Order not found.", code="order_not_found")
+        raise errors.NotFound("Order not found.", code=B2BErrorCode.ORDER_NOT_FOUND)
     return order
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from b2b import credit
 from b2b.currencies import is_iso_4217
+from b2b.error_codes import B2BErrorCode
 from b2b.models import (
     ACCOUNT_FIELDS,
     ADDRESS_PARTS,
@@ -42,6 +43,7 @@ from customers.services import (
 from pricelists.selectors import price_for, price_list_usable, product_get
 from tenants import errors, events
 from tenants.db import violates
+from tenants.error_codes import ErrorCode
 from tenants.events import EventType
 from tenants.money import money
 from tenants.phones import phone_normalize
@@ -56,7 +58,9 @@ ADDRESS_KEYS = {"billing_address": "billing", "shipping_address": "shipping"}
 MAX_MONEY = Decimal("999999999999.99")  # 12 integer digits, as the columns allow
 
 
-def _invalid(field: str, message: str, code: str = "validation_error") -> errors.ValidationError:
+def _invalid(
+    field: str, message: str, code: str = ErrorCode.VALIDATION_ERROR
+) -> errors.ValidationError:
     return errors.ValidationError(f"{field}: {message}", fields={field: [message]}, code=code)
 
 
@@ -121,7 +125,9 @@ def _order_event(order: SalesOrder, type: EventType, previous=None) -> None:
 def _check_account_fields(fields: dict, *, tenant_id) -> None:
     if "payment_terms" in fields and fields["payment_terms"] not in PAYMENT_TERM_DAYS:
         raise _invalid(
-            "payment_terms", f"Must be one of: {', '.join(PAYMENT_TERM_DAYS)}.", "invalid_choice"
+            "payment_terms",
+            f"Must be one of: {', '.join(PAYMENT_TERM_DAYS)}.",
+            ErrorCode.INVALID_CHOICE,
         )
     if "currency" in fields and not is_iso_4217(fields["currency"]):
         raise _invalid("currency", "Must be an ISO 4217 currency code, such as USD.")
@@ -197,7 +203,7 @@ def account_create(
     customer_fields = {k: v for k, v in fields.items() if k in CUSTOMER_FIELDS}
     account_fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
     if not (customer_fields.get("name") or "").strip():
-        raise _invalid("name", "This field is required.", "required")
+        raise _invalid("name", "This field is required.", ErrorCode.REQUIRED)
     _check_account_fields(account_fields, tenant_id=tenant.pk)
     primary_contacts_check(contacts=contacts)
     customer = customer_create(tenant=tenant, **customer_fields)
@@ -232,7 +238,7 @@ def account_update(
     """Change only the given fields of the customer and its account (created on demand)."""
     _check_fields(fields, CUSTOMER_FIELDS | ACCOUNT_FIELDS)
     if "name" in fields and not (fields["name"] or "").strip():
-        raise _invalid("name", "This field may not be blank.", "blank")
+        raise _invalid("name", "This field may not be blank.", ErrorCode.BLANK)
     account_fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
     _check_account_fields(account_fields, tenant_id=customer.tenant_id)
     customer = customer_lock(customer)
@@ -298,7 +304,7 @@ def _contact_save(contact: Contact, update_fields=None) -> None:
         if violates(exc, "contact_one_primary_per_customer", "customer_id"):
             raise errors.Conflict(
                 "Another request made a different contact primary at the same time; retry.",
-                code="primary_contact_conflict",
+                code=B2BErrorCode.PRIMARY_CONTACT_CONFLICT,
             ) from exc
         raise
 
@@ -309,7 +315,7 @@ def contact_create(*, customer: Customer, **fields) -> Contact:
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if not (fields.get("name") or "").strip():
-        raise _invalid("name", "This field is required.", "required")
+        raise _invalid("name", "This field is required.", ErrorCode.REQUIRED)
     if fields.get("is_primary"):
         customer_lock(customer)  # the other primary is demoted (_contact_save)
     contact = Contact(customer=customer, **fields)
@@ -326,12 +332,12 @@ def contact_update(*, contact: Contact, **fields) -> Contact:
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=contact.customer.tenant)
     if "name" in fields and not (fields["name"] or "").strip():
-        raise _invalid("name", "This field may not be blank.", "blank")
+        raise _invalid("name", "This field may not be blank.", ErrorCode.BLANK)
     customer = customer_lock(contact.customer)
     try:
         contact.refresh_from_db()
     except Contact.DoesNotExist:
-        raise errors.NotFound("Contact not found.", code="contact_not_found") from None
+        raise errors.NotFound("Contact not found.", code=B2BErrorCode.CONTACT_NOT_FOUND) from None
     contact.customer = customer
     before = events.payload("contact", contact)
     for name, value in fields.items():
@@ -523,7 +529,7 @@ def order_update(
             raise errors.Conflict(
                 f"An order that is {order.status} cannot become {status}"
                 + (f" (allowed: {', '.join(allowed)})." if allowed else "."),
-                code="invalid_transition",
+                code=B2BErrorCode.INVALID_TRANSITION,
             )
         order.status = status
         if status == OrderStatus.SHIPPED and ship_date is UNSET and order.ship_date is None:
@@ -541,7 +547,8 @@ def order_update(
     if paid_at is not UNSET:
         if paid_at is not None and order.status in (OrderStatus.DRAFT, OrderStatus.CANCELLED):
             raise errors.Conflict(
-                f"An order that is {order.status} cannot be paid.", code="invalid_payment"
+                f"An order that is {order.status} cannot be paid.",
+                code=B2BErrorCode.INVALID_PAYMENT,
             )
         order.paid_at = paid_at
     _check_dates(

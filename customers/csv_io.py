@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
+from customers.error_codes import CustomerErrorCode
 from customers.models import Source
 from customers.selectors import customer_rows_in_batches
 from tenants import errors
@@ -245,6 +246,6 @@ def _text(column: str, cell: str) -> str:
             f"{column}: {shown!r} starts with {value[0]!r}, which a spreadsheet runs as a "
             "formula: remove that character, or put an apostrophe before it to import the "
             "text as it is.",
-            code="formula_cell",
+            code=CustomerErrorCode.FORMULA_CELL,
         )
     return value

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.error_codes import CustomerErrorCode
 from customers.models import Address, ClientType, Customer, Source
 from tenants import errors, events
 from tenants.db import violates
@@ -62,23 +63,24 @@ def _check_fields(fields: dict, allowed: frozenset) -> None:
 def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
     if violates(exc, "customer_unique_email_ci"):
         return errors.ValidationError(
-            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code="email_taken"
+            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code=CustomerErrorCode.EMAIL_TAKEN
         )
     if violates(exc, "customer_unique_discord_id", "tenant_id", "discord_id"):
         return errors.Conflict(
-            "A customer with this Discord id already exists.", code="discord_id_taken"
+            "A customer with this Discord id already exists.",
+            code=CustomerErrorCode.DISCORD_ID_TAKEN,
         )
     if violates(exc, "customer_unique_user", "tenant_id", "user_id"):
         return errors.ValidationError(
             "This user is already linked to another customer.",
             fields={"user": ["This user is already linked to another customer."]},
-            code="user_taken",
+            code=CustomerErrorCode.USER_TAKEN,
         )
     if violates(exc, "address_unique_key", "customer_id", "key"):
         return errors.ValidationError(
             "An address with this addressId already exists for this customer.",
             fields={"addressId": ["An address with this addressId already exists."]},
-            code="address_exists",
+            code=CustomerErrorCode.ADDRESS_EXISTS,
         )
     return errors.Conflict("The change conflicts with existing data.")
 
@@ -117,7 +119,7 @@ def _ensure_email_free(*, tenant, email: str, exclude_pk=None) -> None:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
         raise errors.ValidationError(
-            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code="email_taken"
+            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code=CustomerErrorCode.EMAIL_TAKEN
         )
 
 
@@ -270,7 +272,7 @@ def customer_link_user(*, customer: Customer, user) -> Customer:
         raise errors.ValidationError(
             "The user does not exist or is not a member of this tenant.",
             fields={"userId": ["The user does not exist or is not a member of this tenant."]},
-            code="invalid_user",
+            code=CustomerErrorCode.INVALID_USER,
         )
     customer_lock(customer)
     before = customer_data(customer)
@@ -329,7 +331,7 @@ def address_add(*, customer: Customer, key: str, **fields) -> Address:
         raise errors.ValidationError(
             "An address with this addressId already exists for this customer.",
             fields={"addressId": ["An address with this addressId already exists."]},
-            code="address_exists",
+            code=CustomerErrorCode.ADDRESS_EXISTS,
         )
     address = Address(customer=customer, key=key, **fields)
     _save(address, exclude=("customer",))
@@ -371,7 +373,7 @@ def address_remove(*, customer: Customer, key: str) -> None:
     if address is None:
         message = "The address is not one of this customer's addresses."
         raise errors.ValidationError(
-            message, fields={"addressId": [message]}, code="address_not_found"
+            message, fields={"addressId": [message]}, code=CustomerErrorCode.ADDRESS_NOT_FOUND
         )
     data = address_data(address, customer)
     if customer.default_address_id == address.pk:
@@ -397,7 +399,7 @@ def default_address_set(*, customer: Customer, key: str | None) -> Customer:
             raise errors.ValidationError(
                 "The address is not one of this customer's addresses.",
                 fields={"addressId": ["The address is not one of this customer's addresses."]},
-                code="address_not_found",
+                code=CustomerErrorCode.ADDRESS_NOT_FOUND,
             )
         customer.default_address = address
     customer.save(update_fields=["default_address", "updated_at"])
@@ -424,7 +426,7 @@ def customer_tags_set(*, customer: Customer, names: list[str]) -> list[str]:
     if unknown:
         message = f"Unknown client type: {', '.join(unknown)}."
         raise errors.ValidationError(
-            message, fields={"clienttypes": [message]}, code="unknown_client_type"
+            message, fields={"clienttypes": [message]}, code=CustomerErrorCode.UNKNOWN_CLIENT_TYPE
         )
     # the link rows written by hand (as ``tags.set`` would, in as many statements): the names
     # the customer had are read with them, for the event's previous_attributes
@@ -609,7 +611,7 @@ def client_type_update(*, client_type: ClientType, name: str) -> ClientType:
             raise errors.ValidationError(
                 "This tenant already has a client type with this name.",
                 fields={"name": ["This tenant already has a client type with this name."]},
-                code="client_type_exists",
+                code=CustomerErrorCode.CLIENT_TYPE_EXISTS,
             ) from exc
     return locked
 
@@ -661,13 +663,13 @@ def address_rename(*, customer: Customer, key: str, new_key: str) -> Address:
     """Give the customer's address ``key`` the client key ``new_key`` (its addressId)."""
     address = Address.objects.select_for_update().filter(customer=customer, key=key).first()
     if address is None:
-        raise errors.NotFound("Address not found.", code="address_not_found")
+        raise errors.NotFound("Address not found.", code=CustomerErrorCode.ADDRESS_NOT_FOUND)
     if new_key != key:
         if Address.objects.filter(customer=customer, key=new_key).exists():
             raise errors.ValidationError(
                 "An address with this addressId already exists for this customer.",
                 fields={"key": ["An address with this addressId already exists."]},
-                code="address_exists",
+                code=CustomerErrorCode.ADDRESS_EXISTS,
             )
         before = address_data(address, customer)
         address.key = new_key

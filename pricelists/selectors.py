@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pricelists.error_codes import PriceListErrorCode
 from pricelists.models import PriceList, PriceListItem, Product
 from tenants import errors
 from tenants.ids import parse_uuid
@@ -23,7 +24,7 @@ def price_list_usable(*, tenant_id, price_list: PriceList | None) -> PriceList:
     """The rule for giving anything a price list (a store link, a B2B account): it exists,
     is active and is the tenant's; else 404, as the seed's verifyPriceList() answers."""
     if price_list is None or price_list.tenant_id != tenant_id or not price_list.is_active:
-        raise errors.NotFound("Price list not found", code="price_list_not_found")
+        raise errors.NotFound("Price list not found", code=PriceListErrorCode.PRICE_LIST_NOT_FOUND)
     return price_list
 
 
@@ -42,7 +43,7 @@ def product_get(*, tenant, product_id=None, sku=None) -> Product:
     else:
         product = qs.filter(sku=sku).first() if sku else None
     if product is None:
-        raise errors.NotFound("Product not found.", code="product_not_found")
+        raise errors.NotFound("Product not found.", code=PriceListErrorCode.PRODUCT_NOT_FOUND)
     return product
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
+from pricelists.error_codes import PriceListErrorCode
 from pricelists.models import PriceList, PriceListItem, Product
 from tenants import errors
 from tenants.constraints import integrity_message, violation
@@ -118,7 +119,7 @@ def price_list_item_product_change(*, item: PriceListItem, product: Product) -> 
     """Make a price list item price another product of the same tenant."""
     locked = PriceListItem.objects.select_for_update().select_related("price_list").get(pk=item.pk)
     if product.tenant_id != locked.price_list.tenant_id:
-        raise errors.NotFound("Product not found.", code="product_not_found")
+        raise errors.NotFound("Product not found.", code=PriceListErrorCode.PRODUCT_NOT_FOUND)
     if locked.product_id != product.pk:
         locked.product = product
         _save(locked, update_fields=["product", "updated_at"])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from stores.error_codes import StoreErrorCode
 from stores.models import Store, StoreMembership
 from tenants import errors
 from tenants.access import Access, header_value, principal, tenant_access
@@ -17,10 +18,14 @@ def store_from_header(request, header: str = "x-store-id", *, write: bool | None
     user, api_key = principal(request)
     ref = header_value(request, header)
     if not ref:
-        raise errors.BadRequest(f"The {header} header is required.", code="missing_store")
+        raise errors.BadRequest(
+            f"The {header} header is required.", code=StoreErrorCode.MISSING_STORE
+        )
     store_id = parse_uuid(ref)
     if store_id is None:
-        raise errors.BadRequest(f"The {header} header must be a UUID.", code="invalid_store")
+        raise errors.BadRequest(
+            f"The {header} header must be a UUID.", code=StoreErrorCode.INVALID_STORE
+        )
     store = Store.objects.select_related("tenant").filter(pk=store_id, is_active=True).first()
     if store is None:
         raise errors.PermissionDenied(STORE_DENIED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from customers.error_codes import CustomerErrorCode
 from customers.models import DISPLAY_NAME_FIELDS, display_name_sql
 from stores.models import CustomerStore, Store, StoreMembership
 from tenants import counts, errors, paging
@@ -155,7 +156,7 @@ def customer_link_get(*, store: Store, customer_id) -> CustomerStore:
         else None
     )
     if link is None:
-        raise errors.NotFound("Customer not found", code="customer_not_found")
+        raise errors.NotFound("Customer not found", code=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     return link
 
 

@@ -7,9 +7,11 @@ from types import SimpleNamespace
 from django.db import connections, router
 from django.utils import timezone
 
+from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Source
 from customers.services import customer_create, customer_lock, customer_update
 from pricelists.selectors import price_list_usable, price_list_verify
+from stores.error_codes import StoreErrorCode
 from stores.models import CustomerStore, Store, StoreMembership
 from stores.selectors import customer_link_get
 from tenants import errors, events
@@ -88,7 +90,7 @@ def _link_locked(link: CustomerStore) -> CustomerStore:
     customer = customer_lock(link.customer)
     link = CustomerStore.objects.select_for_update().filter(pk=link.pk).first()
     if link is None:
-        raise errors.NotFound("Customer not found", code="customer_not_found")
+        raise errors.NotFound("Customer not found", code=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     link.customer = customer
     return link
 
@@ -285,7 +287,7 @@ def customer_store_link_add(*, customer, store: Store, price_list=None) -> Custo
         raise errors.ValidationError(
             "This customer is already linked to this store.",
             fields={"store": ["This customer is already linked to this store."]},
-            code="already_linked",
+            code=StoreErrorCode.ALREADY_LINKED,
         )
     link = customer_store_link(customer=customer, store=store, price_list=price_list)
     _touch_customer(customer)

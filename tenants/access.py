@@ -20,6 +20,7 @@ from typing import Any
 from tenants import errors
 from tenants.authentication import ApiKeyUser
 from tenants.context import note_tenant
+from tenants.error_codes import ErrorCode
 from tenants.ids import parse_uuid
 from tenants.models import ApiKey, Membership, Role, Tenant
 
@@ -118,7 +119,7 @@ def tenant_from_header(request, header: str = "x-tenant-id", *, write: bool | No
     principal(request)
     ref = header_value(request, header)
     if not ref:
-        raise errors.BadRequest(f"The {header} header is required.", code="missing_tenant")
+        raise errors.BadRequest(f"The {header} header is required.", code=ErrorCode.MISSING_TENANT)
     return tenant_access(request, find_tenant(ref), write=write)
 
 
@@ -149,5 +150,5 @@ def tenant_from_header_or_credential(
     if not tenant_ids and not user.is_superuser:
         raise errors.PermissionDenied("You are not a member of any tenant.")
     raise errors.BadRequest(
-        f"You belong to several tenants: send the {header} header.", code="missing_tenant"
+        f"You belong to several tenants: send the {header} header.", code=ErrorCode.MISSING_TENANT
     )

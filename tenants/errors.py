@@ -6,9 +6,11 @@ Every class has a stable ``code`` and the HTTP status a dialect uses unless it s
 
 from __future__ import annotations
 
+from tenants.error_codes import ErrorCode
+
 
 class DomainError(Exception):
-    code = "error"
+    code = ErrorCode.ERROR
     status = 400
     default_message = "The request could not be processed."
 
@@ -23,36 +25,36 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     """Input that breaks a rule. ``fields`` maps a field name to a list of messages."""
 
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
     status = 400
     default_message = "The given data was invalid."
 
 
 class BadRequest(DomainError):
-    code = "bad_request"
+    code = ErrorCode.BAD_REQUEST
     status = 400
     default_message = "Bad request."
 
 
 class AuthenticationRequired(DomainError):
-    code = "unauthenticated"
+    code = ErrorCode.UNAUTHENTICATED
     status = 401
     default_message = "Authentication credentials were not provided."
 
 
 class PermissionDenied(DomainError):
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
     status = 403
     default_message = "You do not have permission to perform this action."
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     status = 404
     default_message = "Not found."
 
 
 class Conflict(DomainError):
-    code = "conflict"
+    code = ErrorCode.CONFLICT
     status = 409
     default_message = "The request conflicts with the current state of the resource."

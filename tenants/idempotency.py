@@ -58,6 +58,7 @@ from django.utils import timezone
 from tenants import errors, metrics
 from tenants.api import parsers
 from tenants.api.dialect import PENDING_ANSWER, DialectViewMixin, dialect_for_path
+from tenants.error_codes import ErrorCode
 from tenants.models import IdempotencyRecord
 from tenants.transactions import concurrent_change
 
@@ -87,7 +88,7 @@ def lock_timeout() -> timedelta:
 
 
 class IdempotencyKeyReused(errors.DomainError):
-    code = "idempotency_key_reused"
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
     status = 422
     default_message = (
         "This Idempotency-Key was already used with a different request; use a new key for a "
@@ -96,7 +97,7 @@ class IdempotencyKeyReused(errors.DomainError):
 
 
 class IdempotencyInProgress(errors.Conflict):
-    code = "idempotency_request_in_progress"
+    code = ErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS
     default_message = (
         "A request with this Idempotency-Key is still being processed; retry in a moment."
     )
@@ -289,7 +290,7 @@ class IdempotencyMiddleware:
             return _error(
                 request,
                 errors.ValidationError(
-                    message, fields={HEADER: [message]}, code="invalid_idempotency_key"
+                    message, fields={HEADER: [message]}, code=ErrorCode.INVALID_IDEMPOTENCY_KEY
                 ),
             )
         try:

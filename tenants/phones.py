@@ -24,6 +24,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from tenants import errors
+from tenants.error_codes import ErrorCode
 
 #: what ``phonenumbers`` parses at most (longer input is not a phone number anyway)
 MAX_INPUT = 64
@@ -72,7 +73,7 @@ def phone_normalize(value, *, tenant, field: str = "phone") -> str:
     if normalized is None:
         message = _message(region)
         raise errors.ValidationError(
-            f"{field}: {message}", fields={field: [message]}, code="invalid_phone"
+            f"{field}: {message}", fields={field: [message]}, code=ErrorCode.INVALID_PHONE
         )
     return normalized
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from tenants.error_codes import ErrorCode
 from tenants.models import Membership, Role
 from tenants.reach import store_reach
 
@@ -105,7 +106,7 @@ def event_get(*, access, event_id):
     uid = parse_uuid(event_id)
     event = events_visible(access=access).filter(uuid=uid).first() if uid else None
     if event is None:
-        raise errors.NotFound("Event not found.", code="event_not_found")
+        raise errors.NotFound("Event not found.", code=ErrorCode.EVENT_NOT_FOUND)
     return event
 
 

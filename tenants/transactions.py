@@ -10,11 +10,13 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 
 from tenants import errors
+from tenants.error_codes import ErrorCode
 
 
 def concurrent_change(exc: IntegrityError) -> errors.DomainError:
     return errors.Conflict(
-        "The record was changed by another request at the same time; retry.", code="conflict"
+        "The record was changed by another request at the same time; retry.",
+        code=ErrorCode.CONFLICT,
     )
 
 

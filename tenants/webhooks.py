@@ -26,6 +26,7 @@ from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
 from tenants import errors
+from tenants.error_codes import ErrorCode
 
 SECRET_PREFIX = "whsec_"
 USER_AGENT = "customer-hub-webhooks/1"
@@ -40,7 +41,7 @@ METADATA_ADDRESSES = frozenset(
 
 
 class UnsafeUrl(errors.ValidationError):
-    code = "unsafe_url"
+    code = ErrorCode.UNSAFE_URL
 
 
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -150,7 +151,7 @@ def decrypt_secret(token: str) -> str:
     except InvalidToken:
         raise errors.Conflict(
             "The endpoint's secret cannot be decrypted with the configured key; rotate it.",
-            code="secret_unreadable",
+            code=ErrorCode.SECRET_UNREADABLE,
         ) from None
 
 

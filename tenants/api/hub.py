@@ -31,6 +31,7 @@ from tenants.access import Access, tenant_from_header_or_credential
 from tenants.api.dialect import DialectViewMixin, register
 from tenants.api.envelopes import ErrorObjectDialect
 from tenants.authentication import ApiKeyAuthentication, BearerAuthentication
+from tenants.error_codes import ErrorCode
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -99,7 +100,9 @@ def decode_cursor(token: str) -> list:
 
 def invalid_cursor() -> errors.ValidationError:
     return errors.ValidationError(
-        f"cursor: {INVALID_CURSOR}", fields={"cursor": [INVALID_CURSOR]}, code="invalid_cursor"
+        f"cursor: {INVALID_CURSOR}",
+        fields={"cursor": [INVALID_CURSOR]},
+        code=ErrorCode.INVALID_CURSOR,
     )
 
 

@@ -24,6 +24,7 @@ from tenants import errors
 from tenants.access import tenant_from_header
 from tenants.api.dialect import Dialect, ErrorInfo, register
 from tenants.api.renderers import JSONRenderer
+from tenants.error_codes import ErrorCode
 
 #: rows fetched per query when the whole list is streamed
 BATCH_SIZE = 1000
@@ -160,7 +161,7 @@ def decode_cursor(cursor: str) -> int:
     except (ValueError, UnicodeError, binascii.Error):
         message = "Invalid cursor: use the X-Next-Cursor value of a previous page."
         raise errors.ValidationError(
-            message, fields={"cursor": [message]}, code="invalid_cursor"
+            message, fields={"cursor": [message]}, code=ErrorCode.INVALID_CURSOR
         ) from None
 
 
