@@ -15,6 +15,7 @@ HUB_METRICS           "1" routes /metrics (tenants/metrics.py); HUB_METRICS_TOKE
                       HUB_METRICS_ALLOW the addresses/networks that may scrape it (comma-separated)
 PROMETHEUS_MULTIPROC_DIR  where gunicorn's workers share their metrics (deploy/gunicorn.conf.py)
 HUB_EVENTS_RETENTION_DAYS   days the change events are kept (default 30; manage.py purge_events)
+HUB_HOUSEKEEPING_SECONDS    how often hub_worker purges expired events and idempotency records (3600)
 """
 
 import os
@@ -209,6 +210,8 @@ CACHES = {
 HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "24"))
 # change events are kept this many days (tenants.events.events_purge, manage.py purge_events)
 HUB_EVENTS_RETENTION_DAYS = int(os.environ.get("HUB_EVENTS_RETENTION_DAYS", "30"))
+# how often each pumping hub_worker runs the retention chores (tenants/housekeeping.py)
+HUB_HOUSEKEEPING_SECONDS = float(os.environ.get("HUB_HOUSEKEEPING_SECONDS", "3600"))
 HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
 HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
 HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))

@@ -3,7 +3,8 @@
 One process runs
 
 - the webhook pump (tenants.delivery.tick): fans the outbox out into deliveries, claims the
-  due ones and enqueues them as ``deliver_batch`` tasks;
+  due ones and enqueues them as ``deliver_batch`` tasks, and now and then runs the retention
+  chores (tenants/housekeeping.py);
 - ``--threads`` task workers: django-tasks-db's own worker loop (the one ``db_worker`` runs),
   taking tasks from every queue of the database backend.
 
@@ -29,7 +30,7 @@ from django.db import Error as DatabaseError  # OperationalError, InterfaceError
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
-from tenants import delivery
+from tenants import delivery, housekeeping
 
 logger = logging.getLogger("tenants.worker")
 RETRY_SECONDS = 1.0
@@ -105,9 +106,12 @@ class Command(BaseCommand):
         connection.close()
 
     def pump(self, stop: threading.Event, interval: float) -> None:
+        chores = housekeeping.Schedule()
         while not stop.is_set():
             try:
                 close_old_connections()
+                if chores.due():
+                    housekeeping.housekeeping()
                 busy = delivery.tick()
             except DatabaseError:
                 logger.warning("webhook pump: database error, retrying", exc_info=True)
