@@ -89,16 +89,6 @@ def _save(instance, update_fields=None) -> None:
 # --- change events (tenants.events) --------------------------------------------------------------
 
 
-def _emit(customer: Customer, type: EventType, data: dict, previous=None) -> None:
-    events.emit(
-        tenant=customer.tenant_id,
-        type=type,
-        customer_uuid=customer.uuid,
-        data=data,
-        previous_attributes=previous,
-    )
-
-
 def _account_data(account: Account, customer: Customer) -> dict:
     return events.payload("account", account, customer=customer)
 
@@ -107,16 +97,16 @@ def _account_changed(account: Account, customer: Customer, before: dict) -> None
     """``account.updated`` with the fields that changed since ``before`` (nothing: none)."""
     after = _account_data(account, customer)
     if previous := events.changed(before, after):
-        _emit(customer, EventType.ACCOUNT_UPDATED, after, previous)
+        events.emit_about(customer, EventType.ACCOUNT_UPDATED, after, previous)
 
 
 def _contact_event(contact: Contact, type: EventType, previous=None, data=None) -> None:
     data = events.payload("contact", contact) if data is None else data
-    _emit(contact.customer, type, data, previous)
+    events.emit_about(contact.customer, type, data, previous)
 
 
 def _order_event(order: SalesOrder, type: EventType, previous=None) -> None:
-    _emit(order.customer, type, events.payload("order", order), previous)
+    events.emit_about(order.customer, type, events.payload("order", order), previous)
 
 
 # --- accounts -----------------------------------------------------------------------------

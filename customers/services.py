@@ -149,16 +149,6 @@ def customer_data(customer: Customer) -> dict:
     return events.payload("customer", customer)
 
 
-def _emit(customer: Customer, type: EventType, data: dict, previous=None) -> None:
-    events.emit(
-        tenant=customer.tenant_id,
-        type=type,
-        customer_uuid=customer.uuid,
-        data=data,
-        previous_attributes=previous,
-    )
-
-
 def customer_changed(customer: Customer, before: dict) -> None:
     """Emit what changed in the customer since ``before`` (its ``customer_data``): a change of
     ``is_active`` is ``customer.deactivated``/``reactivated``, the other fields that changed
@@ -170,9 +160,9 @@ def customer_changed(customer: Customer, before: dict) -> None:
         kind = (
             EventType.CUSTOMER_REACTIVATED if customer.is_active else EventType.CUSTOMER_DEACTIVATED
         )
-        _emit(customer, kind, after, activity)
+        events.emit_about(customer, kind, after, activity)
     if previous:
-        _emit(customer, EventType.CUSTOMER_UPDATED, after, previous)
+        events.emit_about(customer, EventType.CUSTOMER_UPDATED, after, previous)
 
 
 def address_data(address: Address, customer: Customer) -> dict:
@@ -190,7 +180,7 @@ def customer_create(*, tenant, **fields) -> Customer:
     _ensure_email_free(tenant=tenant, email=fields.get("email", ""))
     customer = Customer(tenant=tenant, **fields)
     _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
-    _emit(customer, EventType.CUSTOMER_CREATED, customer_data(customer))
+    events.emit_about(customer, EventType.CUSTOMER_CREATED, customer_data(customer))
     return customer
 
 
@@ -336,7 +326,7 @@ def address_add(*, customer: Customer, key: str, **fields) -> Address:
     address = Address(customer=customer, key=key, **fields)
     _save(address, exclude=("customer",))
     _touch(customer)
-    _emit(customer, EventType.ADDRESS_CREATED, address_data(address, customer))
+    events.emit_about(customer, EventType.ADDRESS_CREATED, address_data(address, customer))
     return address
 
 
@@ -359,9 +349,9 @@ def address_set(*, customer: Customer, key: str, **fields) -> Address:
     _touch(customer)
     after = address_data(address, customer)
     if adding:
-        _emit(customer, EventType.ADDRESS_CREATED, after)
+        events.emit_about(customer, EventType.ADDRESS_CREATED, after)
     elif previous := events.changed(before, after):
-        _emit(customer, EventType.ADDRESS_UPDATED, after, previous)
+        events.emit_about(customer, EventType.ADDRESS_UPDATED, after, previous)
     return address
 
 
@@ -383,7 +373,7 @@ def address_remove(*, customer: Customer, key: str) -> None:
         customer_changed(customer, before)
     address.delete()
     _touch(customer)
-    _emit(customer, EventType.ADDRESS_DELETED, data)
+    events.emit_about(customer, EventType.ADDRESS_DELETED, data)
 
 
 @_atomic
@@ -447,7 +437,7 @@ def customer_tags_set(*, customer: Customer, names: list[str]) -> list[str]:
         )
     _touch(customer)
     if removed or added:
-        _emit(
+        events.emit_about(
             customer,
             EventType.CUSTOMER_TAGS_UPDATED,
             events.payload("customer_tags", customer, tags=wanted),
@@ -655,7 +645,7 @@ def customer_delete(*, customer: Customer) -> None:
     ``customer.deleted`` event: what belonged to the customer went with it."""
     data = customer_data(customer)
     customer.delete()
-    _emit(customer, EventType.CUSTOMER_DELETED, data)
+    events.emit_about(customer, EventType.CUSTOMER_DELETED, data)
 
 
 @service_atomic()
@@ -682,5 +672,5 @@ def address_rename(*, customer: Customer, key: str, new_key: str) -> Address:
         address.save(update_fields=["key", "updated_at"])
         _touch(customer)
         after = address_data(address, customer)
-        _emit(customer, EventType.ADDRESS_UPDATED, after, events.changed(before, after))
+        events.emit_about(customer, EventType.ADDRESS_UPDATED, after, events.changed(before, after))
     return address

@@ -278,6 +278,18 @@ def emit(*, tenant, type, customer_uuid=None, data, previous_attributes=None) ->
     )
 
 
+def emit_about(customer, type, data: dict, previous_attributes=None) -> None:
+    """``emit`` an event about ``customer`` (a customer's own record, or something of it:
+    its address, account, contact or order), of the customer's tenant."""
+    emit(
+        tenant=customer.tenant_id,
+        type=type,
+        customer_uuid=customer.uuid,
+        data=data,
+        previous_attributes=previous_attributes,
+    )
+
+
 def emit_many(events: Iterable[Event]) -> None:
     """Record many events (made by ``event``): with the running call's batch, else at once
     with one INSERT per ``INSERT_BATCH``."""
