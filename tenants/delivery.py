@@ -441,6 +441,34 @@ def task_queue_health() -> dict:
 
 #: a task queued longer than this makes the process not ready (no worker is taking tasks)
 TASK_WAIT_LIMIT_SECONDS = 300
+#: a pump unseen for longer than this (or outbox events waiting that long for a first one)
+#: makes the process not ready
+WORKER_SEEN_SECONDS = 60
+
+
+def worker_seen_check(now=None) -> str | None:
+    """Readiness (tenants/readiness.py): None while a ``hub_worker`` pump was seen in the last
+    minute. Every pump round stamps the fan-out's row (``WebhookFanout.updated_at``), busy or
+    idle, so its age is the time since a worker was last seen. Before any worker has run (a
+    fresh install, a process that serves only the API in development) the process is ready
+    until an outbox event has waited a minute for one."""
+    from django.db import Error as DatabaseError
+
+    now = now or timezone.now()
+    limit = timedelta(seconds=WORKER_SEEN_SECONDS)
+    try:
+        state = WebhookFanout.objects.filter(pk=1).values_list("updated_at", flat=True).first()
+        if state is None:
+            oldest = Event.objects.aggregate(oldest=Min("occurred_at"))["oldest"]  # indexed
+            if oldest is not None and now - oldest > limit:
+                waited = (now - oldest).total_seconds()
+                return f"no hub_worker has run, and change events have waited {waited:.0f} s"
+            return None
+    except DatabaseError:
+        return None  # the database check's failure, not this one's
+    if now - state > limit:
+        return f"no hub_worker seen for {(now - state).total_seconds():.0f} s"
+    return None
 
 
 def tasks_taken_check() -> str | None:
@@ -493,3 +521,4 @@ def register_operations() -> None:
         events_not_fanned_out,
     )
     readiness.register_check("webhook_tasks", tasks_taken_check)
+    readiness.register_check("worker", worker_seen_check)

@@ -532,3 +532,30 @@ def test_a_change_through_each_dialect_reaches_a_verifying_receiver(world):
     assert "name" in changed[3]
     assert mine[1]["previous_attributes"]["name"] != "Renamed In Store"
     assert mine[3]["previous_attributes"]["name"] == "Renamed In Store"
+
+
+def test_readiness_names_a_missing_worker(world):
+    """/readyz's ``worker`` check: ready while a pump was seen within a minute, or before any
+    worker has run while no event has waited a minute for one; not ready otherwise."""
+    from datetime import timedelta
+
+    from django.test import Client
+
+    from tenants.models import Event
+
+    now = timezone.now()
+    Event.objects.all().delete()
+    WebhookFanout.objects.all().delete()  # a fresh install: no worker has run
+    assert delivery.worker_seen_check(now) is None  # nothing waits
+    EventFactory(tenant=world.tenant, occurred_at=now - timedelta(seconds=30))
+    assert delivery.worker_seen_check(now) is None
+    EventFactory(tenant=world.tenant, occurred_at=now - timedelta(seconds=90))
+    assert "no hub_worker has run" in delivery.worker_seen_check(now)
+    delivery.fan_out()  # what every pump round does: it stamps the fan-out's row
+    assert delivery.worker_seen_check(timezone.now()) is None
+    WebhookFanout.objects.update(updated_at=now - timedelta(minutes=5))
+    assert "no hub_worker seen for" in delivery.worker_seen_check(now)
+    response = Client().get("/readyz")
+    assert response.status_code == 503 and "worker" in response.json()["failing"]
+    WebhookFanout.objects.update(updated_at=timezone.now())
+    assert Client().get("/readyz").status_code == 200
