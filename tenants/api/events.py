@@ -27,9 +27,7 @@ from tenants.api.hub import (
     cursor_list_envelope,
     cursor_meta,
     data_envelope,
-    decode_cursor,
-    encode_cursor,
-    invalid_cursor,
+    page_by_id,
 )
 from tenants.events import KIND_OF, RESERVED, EventType, payload_schema, retention_days
 from tenants.selectors import event_get, events_filter, events_visible
@@ -194,12 +192,6 @@ class EventListView(HubView):
         access = self.access(request)
         query = self.query(EventListQuerySerializer)
         types, families = parse_types(request.query_params.getlist("type"))
-        before_id = None
-        if query.get("cursor") is not None:
-            values = decode_cursor(query["cursor"])
-            if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
-                raise invalid_cursor()
-            before_id = values[0]
         qs = events_filter(
             events_visible(access=access),
             types=types,
@@ -208,15 +200,11 @@ class EventListView(HubView):
             after=query.get("occurred_after"),
             before=query.get("occurred_before"),
         )
-        if before_id is not None:
-            qs = qs.filter(id__lt=before_id)
-        limit = query["limit"]
-        page = list(qs[: limit + 1])
-        next_cursor = encode_cursor([page[limit - 1].id]) if len(page) > limit else None
+        page, next_cursor = page_by_id(qs, query, descending=True, as_key=int, key_type=int)
         return Response(
             {
-                "data": [event_output(event, access.tenant) for event in page[:limit]],
-                "meta": cursor_meta(limit=limit, next_cursor=next_cursor),
+                "data": [event_output(event, access.tenant) for event in page],
+                "meta": cursor_meta(limit=query["limit"], next_cursor=next_cursor),
             }
         )
 

@@ -128,6 +128,27 @@ class CursorMetaSerializer(serializers.Serializer):
     )
 
 
+def page_by_id(queryset, query: dict, *, descending: bool, as_key=str, key_type: type = str):
+    """A page of ``queryset`` by primary key after the ``query``'s cursor, and the next cursor.
+    The cursor holds the last row's key as a ``key_type`` (a string, or an integer), which
+    ``as_key`` turns into the primary key; anything else is the hub's 400 ``invalid_cursor``."""
+    cursor = query.get("cursor")
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        if len(values) != 1 or type(values[0]) is not key_type:
+            raise invalid_cursor()
+        try:
+            after = as_key(values[0])
+        except (TypeError, ValueError):
+            raise invalid_cursor() from None
+        queryset = queryset.filter(pk__lt=after) if descending else queryset.filter(pk__gt=after)
+    limit = query["limit"]
+    rows = list(queryset.order_by("-pk" if descending else "pk")[: limit + 1])
+    last = rows[limit - 1].pk if len(rows) > limit else None
+    next_cursor = None if last is None else encode_cursor([key_type(last)])
+    return rows[:limit], next_cursor
+
+
 def cursor_meta(*, limit: int, next_cursor: str | None) -> dict:
     return {"limit": limit, "next_cursor": next_cursor}
 

@@ -21,9 +21,7 @@ from tenants.api.hub import (
     cursor_list_envelope,
     cursor_meta,
     data_envelope,
-    decode_cursor,
-    encode_cursor,
-    invalid_cursor,
+    page_by_id,
 )
 from tenants.models import Role, WebhookDelivery
 
@@ -223,24 +221,6 @@ QueuedEnvelope = data_envelope("HubWebhookQueuedEnvelope", QueuedSerializer())
 
 
 # --- views ------------------------------------------------------------------------------------
-
-
-def page_by_id(queryset, query: dict, *, descending: bool, as_key=str):
-    """A page of ``queryset`` by primary key, and the next cursor."""
-    cursor = query.get("cursor")
-    if cursor is not None:
-        values = decode_cursor(cursor)
-        if len(values) != 1 or not isinstance(values[0], str):
-            raise invalid_cursor()
-        try:
-            after = as_key(values[0])
-        except (TypeError, ValueError):
-            raise invalid_cursor() from None
-        queryset = queryset.filter(pk__lt=after) if descending else queryset.filter(pk__gt=after)
-    limit = query["limit"]
-    rows = list(queryset.order_by("-pk" if descending else "pk")[: limit + 1])
-    next_cursor = encode_cursor([str(rows[limit - 1].pk)]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
 
 
 def _uuid_key(value: str):
