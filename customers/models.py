@@ -136,27 +136,44 @@ class Customer(TenantOwnedModel):
     )
     tags = models.ManyToManyField(ClientType, blank=True, related_name="customers")
     is_active = models.BooleanField(default=True)
+    # A merged-away customer is a tombstone that resolves to its survivor in every dialect
+    # (issue 20); it keeps its own columns, so that an unmerge can put it back as it was.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = tracked(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The columns of a live customer are unique in its tenant; a tombstone's are not (its
+        # identifiers now belong to its survivor, which may show the same value).
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "discord_id"],
-                condition=~Q(discord_id=""),
+                condition=~Q(discord_id="") & Q(merged_into__isnull=True),
                 name="customer_unique_discord_id",
             ),
             models.UniqueConstraint(
                 Lower("email"),
                 F("tenant"),
-                condition=~Q(email=""),
+                condition=~Q(email="") & Q(merged_into__isnull=True),
                 name="customer_unique_email_ci",
             ),
             models.UniqueConstraint(
                 fields=["tenant", "user"],
-                condition=Q(user__isnull=False),
+                condition=Q(user__isnull=False) & Q(merged_into__isnull=True),
                 name="customer_unique_user",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")),
+                name="customer_not_merged_into_itself",
             ),
             models.CheckConstraint(
                 condition=Q(source__in=["DISCORD", "EMAIL", "MANUAL", "STORE", "USER", "API"]),
@@ -208,3 +225,44 @@ class Address(TimeStampedModel):
     def __str__(self):
         parts = [self.line1, self.house_number, self.postal_code, self.city, self.country]
         return ", ".join(p for p in parts if p) or self.key
+
+
+class IdentifierKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    DISCORD = "discord", "Discord id"
+    USER = "user", "Platform user"
+    EXTERNAL = "external", "External id"
+    PHONE = "phone", "Phone"
+
+
+class Identifier(TenantOwnedModel):
+    """The identity graph: one normalized value of one kind names one customer of a tenant.
+
+    A customer may have several of each kind (after a merge, or a second email); the
+    customer's own column of that kind shows its primary one. Lookups (find-or-create, find
+    by email) and uniqueness go through this table (customers/identity.py).
+
+    ``value`` is normalized: an email case-folded, a phone in E.164, a user its primary key,
+    a Discord or external id as given (trimmed).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=16, choices=IdentifierKind.choices)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "value"], name="identifier_unique_value"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["email", "discord", "user", "external", "phone"]),
+                name="identifier_kind_valid",
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="identifier_value_not_blank"),
+        ]
+        indexes = [models.Index(fields=["customer", "kind"], name="identifier_customer_kind")]
+
+    def __str__(self):
+        return f"{self.kind}:{self.value}"
