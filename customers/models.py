@@ -91,6 +91,10 @@ def display_name_sql(path: str = ""):
     )
 
 
+#: the customers the dialects, lists and exports show: neither merged away nor erased
+LIVE = Q(merged_into__isnull=True, erased_at__isnull=True)
+
+
 class Customer(TenantOwnedModel):
     """One person or company of one tenant; every dialect reads and writes this record.
 
@@ -147,6 +151,9 @@ class Customer(TenantOwnedModel):
         editable=False,
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An erased customer (issue 22) keeps its row, without anything personal, as a tombstone
+    # that every dialect answers as missing.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = tracked(excluded_fields=["updated_at"])
 

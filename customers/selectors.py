@@ -7,14 +7,15 @@ from functools import cache
 
 from django.db.models import BigIntegerField, CharField, QuerySet, UUIDField
 
-from customers.models import Address, ClientType, Customer
+from customers.models import LIVE, Address, ClientType, Customer
 from tenants import counts, errors
 from tenants.ids import parse_uuid
 from tenants.query_params import Param, bound
 
 
 def customers_for_tenant(*, tenant) -> QuerySet[Customer]:
-    return Customer.objects.filter(tenant=tenant)
+    """The tenant's live customers: tombstones (merged away or erased) are never shown."""
+    return Customer.objects.filter(LIVE, tenant=tenant)
 
 
 #: what tenants.counts keeps for customers (customers/migrations/0003_customer_counts.py)

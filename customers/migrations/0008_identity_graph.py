@@ -1,5 +1,5 @@
 """The identity graph (issue 20): an ``Identifier`` per normalized email, Discord id, user,
-external id and phone of every customer, and the tombstone columns of a merge.
+external id and phone of every customer, and the tombstone columns of a merge (issue 20) and of an erasure (issue 22).
 
 The backfill normalizes as customers/identity.py does, written out here (a migration never
 imports app code): an email stripped and case-folded, a phone already in E.164 (0005), the
@@ -57,6 +57,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="customer",
+            name="erased_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name="historicalcustomer",
+            name="erased_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
         migrations.CreateModel(
             name="Identifier",
             fields=[
