@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -214,14 +213,12 @@ def test_statements_do_not_grow_with_the_number_of_customers():
     assert statements(50) == statements(500)
 
 
-def test_small_run_is_fast():
+def test_a_run_in_chunks_creates_every_customer():
+    # Its speed is make bench's to measure (docs/performance.md), not a timed test's.
     tenant = TenantFactory(slug="gen")
-    started = time.perf_counter()
     summary = generate(tenant, 2_000, chunk_size=1_000)
-    elapsed = time.perf_counter() - started
     assert summary["customers"] == 2_000
-    # ~0.2 s on an idle machine with PostgreSQL; generous for shared CI runners and SQLite.
-    assert elapsed < 30, f"{2_000 / elapsed:.0f} customers/s"
+    assert Customer.objects.filter(tenant=tenant, external_id__startswith="gen-").count() == 2_000
 
 
 def test_command_creates_the_tenant_and_reports():
