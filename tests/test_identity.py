@@ -501,3 +501,26 @@ def test_a_tenant_admin_switches_email_matching_in_the_admin(world):
     assert response.status_code == 302
     world.tenant.refresh_from_db()
     assert world.tenant.match_by_email is True
+
+
+def test_the_generator_writes_the_identifiers(db):
+    from tests.bench.generate import GenerationRun
+
+    tenant = TenantFactory(slug="gen")
+    GenerationRun(tenant=tenant, count=300, seed=7, options={}, chunk_size=40).run()
+    customers = Customer.objects.filter(tenant=tenant)
+    for customer in customers.exclude(email="")[:20]:
+        assert (EMAIL, customer.email.casefold()) in ids(customer)
+    with_email = customers.exclude(email="").count()
+    assert Identifier.objects.filter(tenant=tenant, kind=EMAIL).count() == with_email
+    with_discord = customers.exclude(discord_id="").count()
+    assert Identifier.objects.filter(tenant=tenant, kind=DISCORD).count() == with_discord
+    assert Identifier.objects.filter(tenant=tenant, kind=EXTERNAL).count() == 300
+    phones = customers.exclude(phone="").values("phone").distinct().count()
+    assert Identifier.objects.filter(tenant=tenant, kind=PHONE).count() == phones
+    # and find-or-create finds a generated customer by its email
+    sample = customers.exclude(email="").filter(discord_id="").first()
+    found, created = customer_find_or_create_by_discord(
+        tenant=tenant, discord_id="1", email=sample.email.upper()
+    )
+    assert (found, created) == (sample, False)
