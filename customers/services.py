@@ -309,8 +309,10 @@ def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
 def _resolve_write(*, tenant, match, wanted: dict, held: dict, defaults: dict):
     """The write of find-or-create: one transaction (a lost race rolls all of it back)."""
     if match is None:
-        if EMAIL in held:  # held, and email matching is off: refused as before
-            raise identity.taken_error(EMAIL, _owner(held[EMAIL]))
+        if EMAIL in held:  # held, and email matching is off: refused, naming the holder
+            exc = identity.taken_error(EMAIL, _owner(held[EMAIL]))
+            exc.message = f"{exc.message} It belongs to customer {held[EMAIL].uuid}."
+            raise exc
         fields = {**defaults, "discord_id": wanted[DISCORD]}
         return _customer_insert(tenant=tenant, fields=fields), True
     return _attach(match, wanted=wanted, held=held, defaults=defaults), False

@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
 
-from customers.identity import existing_of
 from customers.models import Source
 from tenants import errors
 from tenants.access import tenant_from_header
@@ -65,12 +64,6 @@ class DataDialect(Dialect):
 
     def caller_access(self, request, view_kwargs):
         return tenant_from_header(request, write=False)
-
-    def error_info(self, exc, request) -> ErrorInfo:
-        info = super().error_info(exc, request)
-        if (existing := existing_of(exc)) is not None:  # a taken identifier: whose it is
-            info.message = f"{info.message} It belongs to customer {existing.uuid}."
-        return info
 
     def error_schema(self) -> dict:
         return {
