@@ -272,7 +272,6 @@ def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
     lock); a write that lost a race is resolved again, from a fresh lookup.
     """
     _check_fields(defaults, CUSTOMER_FIELDS)
-    _customer_fields_clean(defaults, tenant=tenant)
     wanted = {
         DISCORD: identity.normalize(DISCORD, discord_id, tenant=tenant),
         USER: identity.normalize(USER, defaults.get("user"), tenant=tenant),
@@ -313,7 +312,7 @@ def _resolve_write(*, tenant, match, wanted: dict, held: dict, defaults: dict):
             exc = identity.taken_error(EMAIL, _owner(held[EMAIL]))
             exc.message = f"{exc.message} It belongs to customer {held[EMAIL].uuid}."
             raise exc
-        fields = {**defaults, "discord_id": wanted[DISCORD]}
+        fields = _customer_fields_clean({**defaults, "discord_id": wanted[DISCORD]}, tenant=tenant)
         return _customer_insert(tenant=tenant, fields=fields), True
     return _attach(match, wanted=wanted, held=held, defaults=defaults), False
 

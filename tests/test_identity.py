@@ -524,3 +524,16 @@ def test_the_generator_writes_the_identifiers(db):
         tenant=tenant, discord_id="1", email=sample.email.upper()
     )
     assert (found, created) == (sample, False)
+
+
+def test_a_found_customer_is_returned_whatever_the_phone_sent(world):
+    # as before issue 20: nothing is written, so the phone is not checked
+    customer = customer_create(tenant=world.tenant, discord_id="1300", phone="+31612345678")
+    found, created = customer_find_or_create_by_discord(
+        tenant=world.tenant, discord_id="1300", phone="not a phone"
+    )
+    assert (found, created) == (customer, False)
+    with pytest.raises(errors.ValidationError):
+        customer_find_or_create_by_discord(
+            tenant=world.tenant, discord_id="1301", phone="not a phone"
+        )
