@@ -58,6 +58,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "customer_unique_email_ci": ("email", "The email has already been taken."),
     "customer_unique_user": ("user", "This user is already linked to another customer."),
+    "customer_not_merged_into_itself": (None, "A customer cannot be merged into itself."),
     "customer_source_valid": (
         "source",
         "The source must be Discord, Email, Manual, Store, User or API.",
