@@ -220,6 +220,38 @@ def test_csv_import_creates_and_updates_identifiers(world):
     assert ids(existing) == {(EMAIL, "known@example.com"), (DISCORD, "9")}
 
 
+def test_the_admin_and_the_dialects_keep_the_identifiers(world):
+    from tests.test_admin_rules import customer_form, url
+
+    customer = CustomerFactory(tenant=world.tenant, email="adm@example.com", discord_id="3")
+    response = admin_client(world.agent).post(
+        url(Customer, "change", customer.pk),
+        customer_form(customer, email="Admin.Changed@example.com", discord_id="4"),
+    )
+    assert response.status_code == 302
+    assert {(EMAIL, "admin.changed@example.com"), (DISCORD, "4")} <= ids(customer)
+    assert not {(EMAIL, "adm@example.com"), (DISCORD, "3")} & ids(customer)
+    response = bearer_client(world.agent, **ACME).patch(
+        f"{DATA}/{customer.uuid}", {"email": "via.data@example.com"}, format="json"
+    )
+    assert response.status_code == 200
+    response = api_key_client(world.api_key, "bare").put(
+        f"/v1/{world.tenant.slug}/peppered/customer/{customer.pk}",
+        {"customerPhone": "+31611112222"},
+        format="json",
+    )
+    assert response.status_code == 200
+    response = bearer_client(world.agent).put(
+        f"/api/customers/{customer.uuid}", {"email": "via.b2b@example.com"}, format="json"
+    )
+    assert response.status_code == 200
+    assert ids(customer) == {
+        (EMAIL, "via.b2b@example.com"),
+        (DISCORD, "4"),
+        (PHONE, "+31611112222"),
+    }
+
+
 def test_b2b_and_store_creates(world):
     b2b = account_create(tenant=world.tenant, name="Corp", email="Orders@Corp.example")
     assert ids(b2b) == {(EMAIL, "orders@corp.example")}
