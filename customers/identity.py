@@ -21,6 +21,7 @@ back (their holder is named in the error), on both databases.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 from uuid import UUID
 
@@ -133,6 +134,18 @@ def taken_error(kind: str, owner: Owner | None) -> errors.DomainError:
         raise ValueError(kind)
     exc.existing = owner
     return exc
+
+
+_DETAIL = re.compile(r"\(tenant_id, kind, value\)=\([^,]*, (\w+),")
+
+
+def kind_of_violation(exc: BaseException) -> str | None:
+    """The kind of the identifier an ``identifier_unique_value`` violation is about, when the
+    database says (PostgreSQL: "Key (tenant_id, kind, value)=(…, email, …) already
+    exists."); None otherwise (SQLite names only the columns)."""
+    detail = getattr(getattr(exc.__cause__, "diag", None), "message_detail", None) or ""
+    match = _DETAIL.search(detail)
+    return match.group(1) if match else None
 
 
 def existing_of(exc: BaseException) -> Owner | None:

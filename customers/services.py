@@ -65,7 +65,11 @@ def _check_fields(fields: dict, allowed: frozenset) -> None:
 def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
     if violates(exc, "identifier_unique_value", "tenant_id", "kind", "value"):
         # identity.identifiers_add inserts with ON CONFLICT DO NOTHING and names the holder;
-        # this is a writer that inserted an identifier without it: which kind is unknown here
+        # this is a writer that inserted an identifier without it: the kind's own error when
+        # the database says which kind (PostgreSQL's detail), a generic one otherwise
+        kind = identity.kind_of_violation(exc)
+        if kind in identity.STRICT:
+            return identity.taken_error(kind, None)
         return errors.Conflict(
             "An identifier of this record already belongs to another customer.",
             code=CustomerErrorCode.IDENTIFIER_TAKEN,

@@ -569,3 +569,22 @@ def test_a_found_customer_is_returned_whatever_the_phone_sent(world):
         customer_find_or_create_by_discord(
             tenant=world.tenant, discord_id="1301", phone="not a phone"
         )
+
+
+def test_an_identifier_inserted_around_the_services_is_translated(world, is_postgres):
+    from customers.services import _atomic
+
+    holder = customer_create(tenant=world.tenant, email="held@example.com")
+    other = customer_create(tenant=world.tenant, name="Other")
+
+    @_atomic
+    def raw_insert():  # a writer that inserts without identity.identifiers_add
+        Identifier.objects.create(
+            tenant=world.tenant, customer=other, kind=EMAIL, value="held@example.com"
+        )
+
+    with pytest.raises(errors.DomainError) as caught:
+        raw_insert()
+    # PostgreSQL names the kind (the email's own error); SQLite only the columns
+    assert caught.value.code == ("email_taken" if is_postgres else "identifier_taken")
+    assert ids(holder) == {(EMAIL, "held@example.com")}
