@@ -265,7 +265,7 @@ def identifiers_sync(*, customer: Customer, before: dict[str, str] | None) -> No
     if not changed:
         return
     old = [(kind, before[kind]) for kind in changed if before.get(kind)]
-    if old:
+    if old:  # one DELETE, without the collector's SELECT: nothing refers to an identifier
         Identifier.objects.filter(customer_id=customer.pk).filter(_pairs_q(old))._raw_delete(
             router.db_for_write(Identifier)
         )
