@@ -8,6 +8,8 @@ class CustomerErrorCode(StrEnum):
     EMAIL_TAKEN = "email_taken"
     DISCORD_ID_TAKEN = "discord_id_taken"
     USER_TAKEN = "user_taken"
+    IDENTIFIER_TAKEN = "identifier_taken"
+    IDENTITY_CONFLICT = "identity_conflict"
     INVALID_USER = "invalid_user"
     ADDRESS_EXISTS = "address_exists"
     ADDRESS_NOT_FOUND = "address_not_found"

@@ -7,7 +7,8 @@ from functools import cache
 
 from django.db.models import BigIntegerField, CharField, QuerySet, UUIDField
 
-from customers.models import LIVE, Address, ClientType, Customer
+from customers.identity import normalize
+from customers.models import LIVE, Address, ClientType, Customer, IdentifierKind
 from tenants import counts, errors
 from tenants.ids import parse_uuid
 from tenants.query_params import Param, bound
@@ -76,20 +77,46 @@ CUSTOMER = Param("customer", BigIntegerField())
 
 @cache
 def _by_email(with_default_address: bool) -> QuerySet[Customer]:
-    qs = Customer.objects.filter(tenant_id=TENANT, email__iexact=EMAIL)
+    # through the email identifiers (their unique index): a customer's secondary emails find
+    # it too, and an identifier a merge moved finds the survivor
+    qs = Customer.objects.filter(
+        identifiers__tenant_id=TENANT,
+        identifiers__kind=IdentifierKind.EMAIL,
+        identifiers__value=EMAIL,
+        merged_into__isnull=True,
+        erased_at__isnull=True,
+    )
     if with_default_address:
         qs = qs.select_related("default_address")
-    return qs.order_by("pk")[:1]  # an email is unique in a tenant, case-insensitively
+    return qs[:1]  # an identifier names one customer
 
 
 def customer_find_by_email(
     *, tenant, email: str, with_default_address: bool = False
 ) -> Customer | None:
-    """By email, case-insensitively. ``with_default_address``: as ``customer_get_by_pk``."""
-    if not email:
+    """By email (any of the customer's, case-insensitively: ``identity.normalize``), through
+    the identity graph. ``with_default_address``: as ``customer_get_by_pk``."""
+    value = normalize(IdentifierKind.EMAIL, email, tenant=tenant)
+    if not value:
         return None
-    with bound(tenant=tenant.pk, email=email.strip()):
+    with bound(tenant=tenant.pk, email=value):
         return next(iter(_by_email(with_default_address).all()), None)
+
+
+def customer_find_by_identifier(*, tenant, kind: str, value) -> Customer | None:
+    """The live customer that holds the identifier ``kind``/``value`` (normalized here: a
+    phone in the tenant's region), or None."""
+    try:
+        value = normalize(kind, value, tenant=tenant)
+    except errors.ValidationError:  # not a phone number: nobody has it
+        return None
+    if not value:
+        return None
+    return (
+        customers_for_tenant(tenant=tenant)
+        .filter(identifiers__tenant=tenant, identifiers__kind=kind, identifiers__value=value)
+        .first()
+    )
 
 
 @cache
@@ -107,12 +134,15 @@ def customer_tag_names(customer: Customer) -> list[str]:
 
 
 def customer_find_by_discord_id(*, tenant, discord_id: str) -> Customer | None:
-    return customers_for_tenant(tenant=tenant).filter(discord_id=discord_id).first()
+    """By Discord id (any of the customer's), through the identity graph."""
+    return customer_find_by_identifier(tenant=tenant, kind=IdentifierKind.DISCORD, value=discord_id)
 
 
 def customer_get_by_user(*, tenant, user) -> Customer | None:
-    """The customer record of a user (the seed's getCustomerByUserId)."""
-    return customers_for_tenant(tenant=tenant).filter(user=user).first()
+    """The customer record of a user (the seed's getCustomerByUserId), through the graph."""
+    if user is None:
+        return None
+    return customer_find_by_identifier(tenant=tenant, kind=IdentifierKind.USER, value=user)
 
 
 def client_types_for_tenant(*, tenant) -> QuerySet[ClientType]:

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import identity
 from customers.error_codes import CustomerErrorCode
+from customers.identity import DISCORD, EMAIL, USER
 from customers.models import Address, ClientType, Customer, Source
 from tenants import errors, events
 from tenants.db import violates
@@ -45,7 +47,7 @@ CUSTOMER_FIELDS = frozenset(
 ADDRESS_FIELDS = frozenset(
     {"name", "line1", "line2", "house_number", "city", "state", "postal_code", "country", "phone"}
 )
-EMAIL_TAKEN = "The email has already been taken."
+EMAIL_TAKEN = identity.EMAIL_TAKEN
 
 
 def _validation_error(exc: DjangoValidationError) -> errors.ValidationError:
@@ -61,6 +63,17 @@ def _check_fields(fields: dict, allowed: frozenset) -> None:
 
 
 def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
+    if violates(exc, "identifier_unique_value", "tenant_id", "kind", "value"):
+        # identity.identifiers_add inserts with ON CONFLICT DO NOTHING and names the holder;
+        # this is a writer that inserted an identifier without it: the kind's own error when
+        # the database says which kind (PostgreSQL's detail), a generic one otherwise
+        kind = identity.kind_of_violation(exc)
+        if kind in identity.STRICT:
+            return identity.taken_error(kind, None)
+        return errors.Conflict(
+            "An identifier of this record already belongs to another customer.",
+            code=CustomerErrorCode.IDENTIFIER_TAKEN,
+        )
     if violates(exc, "customer_unique_email_ci"):
         return errors.ValidationError(
             EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code=CustomerErrorCode.EMAIL_TAKEN
@@ -111,18 +124,6 @@ def customer_lock(customer: Customer) -> Customer:
     return customer
 
 
-def _ensure_email_free(*, tenant, email: str, exclude_pk=None) -> None:
-    if not email:
-        return
-    qs = Customer.objects.filter(tenant=tenant, email__iexact=email)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    if qs.exists():
-        raise errors.ValidationError(
-            EMAIL_TAKEN, fields={"email": [EMAIL_TAKEN]}, code=CustomerErrorCode.EMAIL_TAKEN
-        )
-
-
 def _save(instance, *, exclude=(), update_fields=None) -> None:
     """Validate field formats and lengths, then save (only ``update_fields`` when given);
     constraint violations become domain errors."""
@@ -169,24 +170,40 @@ def address_data(address: Address, customer: Customer) -> dict:
     return events.payload("address", address, customer=customer)
 
 
-@_atomic
-def customer_create(*, tenant, **fields) -> Customer:
-    _check_fields(fields, CUSTOMER_FIELDS)
-    fields.setdefault("source", Source.API)
+def _customer_fields_clean(fields: dict, *, tenant) -> dict:
+    """The write's fields as stored: the phone in E.164, the email stripped."""
     if "phone" in fields:
         fields["phone"] = phone_normalize(fields["phone"], tenant=tenant)
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip()
-    _ensure_email_free(tenant=tenant, email=fields.get("email", ""))
+    return fields
+
+
+@_atomic
+def customer_create(*, tenant, **fields) -> Customer:
+    """A new customer with its identifiers (customers/identity.py): an email, Discord id or
+    user another customer holds is refused (its error names that customer)."""
+    _check_fields(fields, CUSTOMER_FIELDS)
+    fields.setdefault("source", Source.API)
+    _customer_fields_clean(fields, tenant=tenant)
+    identity.identifiers_check(tenant_id=tenant.pk, values=identity.values_of_fields(fields))
+    return _customer_insert(tenant=tenant, fields=fields)
+
+
+def _customer_insert(*, tenant, fields: dict) -> Customer:
+    """``customer_create`` after its checks (find-or-create has made them already)."""
     customer = Customer(tenant=tenant, **fields)
     _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE)
+    identity.identifiers_sync(customer=customer, before=None)
     events.emit_about(customer, EventType.CUSTOMER_CREATED, customer_data(customer))
     return customer
 
 
 @_atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
-    """Change only the given fields (of the record as it is under the lock)."""
+    """Change only the given fields (of the record as it is under the lock). A changed email,
+    Discord id, user, external id or phone replaces the customer's primary identifier of that
+    kind (its other identifiers of the kind stay)."""
     customer_lock(customer)
     _check_fields(fields, CUSTOMER_FIELDS)
     before = customer_data(customer)
@@ -194,35 +211,178 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip()
-        if fields["email"].lower() != customer.email.lower():
-            _ensure_email_free(
-                tenant=customer.tenant_id, email=fields["email"], exclude_pk=customer.pk
-            )
+    identifiers_before = identity.column_values(customer)
+    changed = {
+        kind: value
+        for kind, value in identity.values_of_fields(fields).items()
+        if value != identifiers_before[kind]
+    }
+    identity.identifiers_check(
+        tenant_id=customer.tenant_id, values=changed, customer_id=customer.pk
+    )
     for key, value in fields.items():
         setattr(customer, key, value)
     _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE, update_fields=[*fields, "updated_at"])
+    if changed:
+        identity.identifiers_sync(customer=customer, before=identifiers_before)
     customer_changed(customer, before)
     return customer
 
 
-def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
-    """Find the tenant's customer with ``discord_id``, or create it: ``(customer, created)``.
+#: the errors of a create that lost a race to a concurrent identical request (the other
+#: request's customer holds the identifier now): find-or-create resolves again
+_LOST_RACE = frozenset(
+    {
+        CustomerErrorCode.EMAIL_TAKEN,
+        CustomerErrorCode.DISCORD_ID_TAKEN,
+        CustomerErrorCode.USER_TAKEN,
+        CustomerErrorCode.IDENTIFIER_TAKEN,
+        "conflict",
+    }
+)
+#: attempts of find-or-create before a lost race is answered with its error
+RESOLVE_ATTEMPTS = 3
 
-    Safe under concurrent identical requests: the unique constraint decides the race and the
-    loser reads the winner's row (an inactive customer is returned as it is).
+
+class _Stale(Exception):
+    """The customer found was merged away or erased before its lock was taken."""
+
+
+def _identity_conflict(message: str, fields: dict) -> errors.ValidationError:
+    return errors.ValidationError(message, fields=fields, code=CustomerErrorCode.IDENTITY_CONFLICT)
+
+
+#: how the find-or-create request names each kind (the data dialect's wire names)
+_WIRE = {DISCORD: "discordId", USER: "userId", EMAIL: "email"}
+_FIELD = {DISCORD: "discord_id", USER: "user", EMAIL: "email"}
+
+
+def customer_find_or_create_by_discord(*, tenant, discord_id: str, **defaults):
+    """Resolution on write (issue 20, docs/identity.md): find the tenant's customer by
+    ``discord_id``, then by ``defaults["user"]``, then by ``defaults["email"]`` (when the
+    tenant's ``match_by_email`` allows), and attach the request's other identifiers to it;
+    or create it. ``(customer, created)``.
+
+    - A Discord id or user the customer found already shows with another value is a conflict
+      (a customer shows one of each), never a silent second one; a second email is attached
+      as a secondary identifier (the column keeps the first).
+    - Identifiers of the request held by two different customers: a conflict naming both.
+    - Concurrent identical requests: the unique constraints decide, the loser resolves again
+      and finds the winner's customer (an inactive customer is returned as it is).
+
+    The lookup is one query outside any transaction: a customer that already holds every
+    identifier of the request is returned without one (the common case of a bot that calls
+    this for every message). A write is one transaction (the customer found under its
+    lock); a write that lost a race is resolved again, from a fresh lookup.
     """
-    existing = Customer.objects.filter(tenant=tenant, discord_id=discord_id).first()
-    if existing is not None:
-        return existing, False
-    try:
-        return customer_create(tenant=tenant, discord_id=discord_id, **defaults), True
-    except (errors.Conflict, errors.ValidationError):
-        # The winner of a race may also have taken the same email (or user) first, so the
-        # loser can fail on that rule instead: if the Discord id now exists, return it.
-        existing = Customer.objects.filter(tenant=tenant, discord_id=discord_id).first()
-        if existing is None:
-            raise
-        return existing, False
+    _check_fields(defaults, CUSTOMER_FIELDS)
+    wanted = {
+        DISCORD: identity.normalize(DISCORD, discord_id, tenant=tenant),
+        USER: identity.normalize(USER, defaults.get("user"), tenant=tenant),
+        EMAIL: identity.normalize(EMAIL, defaults.get("email"), tenant=tenant),
+    }
+    wanted = {kind: value for kind, value in wanted.items() if value}
+    for attempt in range(1, RESOLVE_ATTEMPTS + 1):
+        found = identity.customers_by_identifiers(tenant_id=tenant.pk, pairs=wanted.items())
+        held = {
+            kind: found[(kind, value)] for kind, value in wanted.items() if (kind, value) in found
+        }
+        _refuse_two_customers(held)
+        match = held.get(DISCORD) or held.get(USER)
+        if match is None and tenant.match_by_email:
+            match = held.get(EMAIL)
+        if match is not None and len(held) == len(wanted):
+            return match, False  # every identifier of the request is already the customer's
+        try:
+            return _resolve_write(
+                tenant=tenant, match=match, wanted=wanted, held=held, defaults=defaults
+            )
+        except _Stale:
+            if attempt == RESOLVE_ATTEMPTS:
+                raise errors.Conflict(
+                    "The record was changed by another request at the same time; retry."
+                ) from None
+        except errors.DomainError as exc:
+            if attempt == RESOLVE_ATTEMPTS or exc.code not in _LOST_RACE:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@_atomic
+def _resolve_write(*, tenant, match, wanted: dict, held: dict, defaults: dict):
+    """The write of find-or-create: one transaction (a lost race rolls all of it back)."""
+    if match is None:
+        if EMAIL in held:  # held, and email matching is off: refused, naming the holder
+            exc = identity.taken_error(EMAIL, _owner(held[EMAIL]))
+            exc.message = f"{exc.message} It belongs to customer {held[EMAIL].uuid}."
+            raise exc
+        fields = _customer_fields_clean({**defaults, "discord_id": wanted[DISCORD]}, tenant=tenant)
+        return _customer_insert(tenant=tenant, fields=fields), True
+    return _attach(match, wanted=wanted, held=held, defaults=defaults), False
+
+
+def _owner(customer: Customer) -> identity.Owner:
+    return identity.Owner(customer.pk, customer.uuid)
+
+
+def _refuse_two_customers(held: dict) -> None:
+    """Identifiers of one request that two customers hold are never merged silently."""
+    first_kind, first = next(iter(held.items()), (None, None))
+    for kind, customer in held.items():
+        if customer.pk != first.pk:
+            raise _identity_conflict(
+                f"The {_WIRE[first_kind]} belongs to customer {first.uuid} and the "
+                f"{_WIRE[kind]} to customer {customer.uuid}: they are two customers, "
+                "which are not merged automatically.",
+                {
+                    _FIELD[first_kind]: [f"Belongs to customer {first.uuid}."],
+                    _FIELD[kind]: [f"Belongs to customer {customer.uuid}."],
+                },
+            )
+
+
+def _attach(match: Customer, *, wanted: dict, held: dict, defaults: dict) -> Customer:
+    """Attach the request's identifiers the customer found does not hold yet (under its
+    lock): an empty column of the kind is filled; a Discord id or user the customer already
+    shows with another value is a conflict; another email becomes a secondary identifier."""
+    customer = customer_lock(match)
+    if customer.merged_into_id is not None or customer.erased_at is not None:
+        raise _Stale
+    found_by = next(kind for kind in (DISCORD, USER, EMAIL) if held.get(kind) is not None)
+    fields: dict = {}
+    secondary = []
+    for kind in (DISCORD, USER):
+        value = wanted.get(kind)
+        if not value or kind in held:
+            continue
+        if identity.column_values(customer)[kind]:
+            shown = "Discord id" if kind == DISCORD else "user"
+            raise _identity_conflict(
+                f"The customer found by {_WIRE[found_by]} ({customer.uuid}) already has "
+                f"another {shown}: a customer shows one {shown}.",
+                {_FIELD[kind]: [f"Customer {customer.uuid} already has another {shown}."]},
+            )
+        if kind == DISCORD:
+            fields["discord_id"] = value
+            for name in ("discord_username", "discord_display_name"):
+                if defaults.get(name) and not getattr(customer, name):
+                    fields[name] = defaults[name]
+        else:
+            fields["user"] = defaults["user"]
+    if wanted.get(EMAIL) and EMAIL not in held:
+        if customer.email:
+            secondary.append((EMAIL, wanted[EMAIL]))
+        else:
+            fields["email"] = defaults["email"]
+    if defaults.get("phone") and not customer.phone:
+        fields["phone"] = defaults["phone"]
+    if fields:
+        customer_update(customer=customer, **fields)
+    if secondary:
+        identity.identifiers_add(customer=customer, pairs=secondary)
+        if not fields:
+            _touch(customer)
+    return customer
 
 
 @_atomic
@@ -264,22 +424,22 @@ def customer_link_user(*, customer: Customer, user) -> Customer:
             fields={"userId": ["The user does not exist or is not a member of this tenant."]},
             code=CustomerErrorCode.INVALID_USER,
         )
-    customer_lock(customer)
-    before = customer_data(customer)
-    customer.user = user
-    _save(customer, exclude=_CUSTOMER_CLEAN_EXCLUDE, update_fields=["user", "updated_at"])
-    customer_changed(customer, before)
-    return customer
+    return customer_update(customer=customer, user=user)
 
 
 @_atomic
 def customer_create_for_user(*, tenant, user) -> Customer:
     """The customer that represents a user of the tenant (the seed's createCustomerFromUser)."""
-    existing = Customer.objects.filter(tenant=tenant, user=user).first()
+    from customers.selectors import customer_get_by_user
+
+    existing = customer_get_by_user(tenant=tenant, user=user)
     if existing is not None:
         return existing
     email = (user.email or "").strip()
-    if email and Customer.objects.filter(tenant=tenant, email__iexact=email).exists():
+    held = identity.owners(
+        tenant_id=tenant.pk, pairs=[(EMAIL, identity.normalize(EMAIL, email, tenant=tenant))]
+    )
+    if held:  # the email is another customer's: this one is made without it
         email = ""
     full_name = " ".join(p for p in (user.first_name, user.last_name) if p)
     try:
@@ -295,7 +455,7 @@ def customer_create_for_user(*, tenant, user) -> Customer:
     except errors.ValidationError as exc:
         if exc.code != "user_taken":
             raise
-        return Customer.objects.get(tenant=tenant, user=user)
+        return customer_get_by_user(tenant=tenant, user=user)
 
 
 @_atomic
@@ -479,7 +639,9 @@ def _import_row(*, tenant, raw: dict) -> bool:
                 "id: no customer with this id in this tenant (leave id empty to create one)."
             )
     elif fields.get("email"):
-        customer = Customer.objects.filter(tenant=tenant, email__iexact=fields["email"]).first()
+        from customers.selectors import customer_find_by_email
+
+        customer = customer_find_by_email(tenant=tenant, email=fields["email"])
     created = customer is None
     if created:
         fields.setdefault("source", Source.MANUAL)

@@ -62,6 +62,7 @@ class TenantAdmin(TenantScopedAdmin):
         "name",
         "is_active",
         "default_region",
+        "match_by_email",
         "issue_key_link",
         "created_at",
         "updated_at",
@@ -100,6 +101,7 @@ class TenantAdmin(TenantScopedAdmin):
                     name=obj.name,
                     is_active=obj.is_active,
                     default_region=obj.default_region,
+                    match_by_email=obj.match_by_email,
                 ),
             )
 

@@ -58,6 +58,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "customer_unique_email_ci": ("email", "The email has already been taken."),
     "customer_unique_user": ("user", "This user is already linked to another customer."),
+    "customer_not_merged_into_itself": (None, "A customer cannot be merged into itself."),
     "customer_source_valid": (
         "source",
         "The source must be Discord, Email, Manual, Store, User or API.",
@@ -67,6 +68,12 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
         "key",
         "An address with this addressId already exists for this customer.",
     ),
+    "identifier_unique_value": ("value", "Another customer already has this identifier."),
+    "identifier_kind_valid": (
+        "kind",
+        "The kind must be email, Discord id, platform user, external id or phone.",
+    ),
+    "identifier_value_not_blank": ("value", "An identifier has a value."),
     # pricelists
     "product_unique_sku": ("sku", "This tenant already has a product with this SKU."),
     "product_price_gte_0": ("base_price", "The base price must be 0 or more."),

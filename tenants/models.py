@@ -59,6 +59,15 @@ class Tenant(TimeStampedModel):
             "+31612345678). Empty: every phone number needs its country code (tenants/phones.py)."
         ),
     )
+    match_by_email = models.BooleanField(
+        "match customers by email",
+        default=True,
+        help_text=(
+            "Find-or-create (POST /api/data/customer) finds an existing customer by its email "
+            "when no customer has the request's Discord id or user (docs/identity.md). Off: "
+            "only a Discord id or a user finds a customer; a taken email is refused."
+        ),
+    )
 
     class Meta:
         ordering = ["slug"]

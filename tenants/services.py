@@ -60,12 +60,22 @@ def _changed(instance, values: dict) -> list[str]:
 
 @service_atomic()
 def tenant_create(
-    *, slug: str, name: str, is_active: bool = True, default_region: str = ""
+    *,
+    slug: str,
+    name: str,
+    is_active: bool = True,
+    default_region: str = "",
+    match_by_email: bool = True,
 ) -> Tenant:
     """A tenant; ``default_region`` is the region of its phone numbers written without a
-    country code (tenants/phones.py)."""
+    country code (tenants/phones.py); ``match_by_email``, whether find-or-create finds a
+    customer by its email (docs/identity.md)."""
     tenant = Tenant(
-        slug=slug, name=name, is_active=is_active, default_region=_check_region(default_region)
+        slug=slug,
+        name=name,
+        is_active=is_active,
+        default_region=_check_region(default_region),
+        match_by_email=match_by_email,
     )
     tenant.full_clean()
     tenant.save()
@@ -74,7 +84,13 @@ def tenant_create(
 
 @service_atomic()
 def tenant_update(
-    *, tenant: Tenant, slug=UNSET, name=UNSET, is_active=UNSET, default_region=UNSET
+    *,
+    tenant: Tenant,
+    slug=UNSET,
+    name=UNSET,
+    is_active=UNSET,
+    default_region=UNSET,
+    match_by_email=UNSET,
 ) -> Tenant:
     """Change only the given fields. Switching a tenant off or on moves its members' back-office
     access with it (``user_roles_sync``)."""
@@ -83,7 +99,13 @@ def tenant_update(
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     changed = _changed(
         locked,
-        {"slug": slug, "name": name, "is_active": is_active, "default_region": default_region},
+        {
+            "slug": slug,
+            "name": name,
+            "is_active": is_active,
+            "default_region": default_region,
+            "match_by_email": match_by_email,
+        },
     )
     if not changed:
         return locked

@@ -92,9 +92,8 @@ def test_create_existing_returns_200_unchanged(world):
     client = bearer_client(world.agent, **ACME)
     before = Customer.objects.filter(tenant=world.tenant).count()
     first = client.post(URL, payload(), format="json")
-    second = client.post(
-        URL, payload(discordUsername="changed", email="x@example.com"), format="json"
-    )
+    # (a new email would be attached since issue 20: tests/test_identity.py)
+    second = client.post(URL, payload(discordUsername="changed"), format="json")
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json() == first.json()
     assert Customer.objects.filter(tenant=world.tenant).count() == before + 1
@@ -191,13 +190,16 @@ def test_create_missing_required_fields_lists_each(world):
     assert set(response.json()["errors"]) == {"discordId", "discordUsername", "discordDisplayName"}
 
 
-def test_create_with_taken_email_is_400(world):
-    CustomerFactory(tenant=world.tenant, email="taken@example.com")
+def test_create_with_email_of_a_customer_with_another_discord_id_is_400(world):
+    # issue 20: the email finds the customer, which shows another Discord id: a conflict
+    # naming it (a customer without a Discord id gets this one: tests/test_identity.py)
+    taken = CustomerFactory(tenant=world.tenant, email="taken@example.com")
     response = bearer_client(world.agent, **ACME).post(
         URL, payload(email="TAKEN@example.com"), format="json"
     )
     assert response.status_code == 400
-    assert "email" in response.json()["errors"]
+    assert "discordId" in response.json()["errors"]
+    assert str(taken.uuid) in response.json()["message"]
 
 
 def test_create_with_user_id_links_a_member(world):
@@ -222,13 +224,16 @@ def test_create_with_user_id_of_a_non_member_is_400(world, other):
     ]
 
 
-def test_create_with_user_already_linked_is_400(world):
-    # world.agent already has a customer (created when it joined)
+def test_create_with_user_already_linked_finds_its_customer(world):
+    # world.agent already has a customer (created when it joined): issue 20 finds it and
+    # gives it the Discord id (200), where it was a 400 "already linked"
+    mine = Customer.objects.get(tenant=world.tenant, user=world.agent)
     response = bearer_client(world.agent, **ACME).post(
         URL, payload(userId=str(world.agent.pk)), format="json"
     )
-    assert response.status_code == 400
-    assert "userId" in response.json()["errors"]
+    assert response.status_code == 200
+    assert response.json()["id"] == str(mine.uuid)
+    assert response.json()["discordId"] == payload()["discordId"]
 
 
 def test_malformed_json_is_400_in_dialect_envelope(world):
@@ -253,7 +258,8 @@ def test_array_body_is_400(world):
 
 def test_create_query_count(world, django_assert_max_num_queries, django_assert_num_queries):
     client = bearer_client(world.agent, **ACME)
-    with django_assert_max_num_queries(12):
+    # + 1 since issue 20: the INSERT of the new customer's identifiers
+    with django_assert_max_num_queries(13):
         assert client.post(URL, payload(), format="json").status_code == 201
     # token (+ user), tenant, membership, lookup, addresses
     with django_assert_num_queries(5):
@@ -499,7 +505,8 @@ def test_patch_query_count(world, django_assert_max_num_queries):
     AddressFactory.create_batch(5, customer=customer)
     client = bearer_client(world.agent, **ACME)
     # + 1: the INSERT of the change events (tenants.events: one per service call)
-    with django_assert_max_num_queries(15):
+    # + 2 since issue 20: the email's old identifier deleted, the new one inserted
+    with django_assert_max_num_queries(17):
         response = client.patch(
             f"{URL}/{customer.uuid}", {"notes": "n", "email": "q@example.com"}, format="json"
         )

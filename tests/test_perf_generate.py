@@ -254,6 +254,7 @@ WRITTEN = (
     "customers_customer",
     "customers_address",
     "customers_customer_tags",
+    "customers_identifier",  # the identity graph (issue 20)
     "stores_customerstore",
     "b2b_account",
     "b2b_contact",

@@ -26,6 +26,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from b2b.currencies import ISO_4217_CODES
+from customers.identity import existing_of
 from tenants import paging
 from tenants.access import tenant_from_header_or_credential
 from tenants.api.dialect import DialectViewMixin, register
@@ -49,7 +50,18 @@ class B2BDialect(ErrorObjectDialect):
     def caller_access(self, request, view_kwargs):
         return tenant_from_header_or_credential(request, write=False)
 
+    def error_info(self, exc, request):
+        info = super().error_info(exc, request)
+        if (existing := existing_of(exc)) is not None:
+            # a taken email names the customer that has it (issue 20), in ``details`` as
+            # every field of this envelope: ``existing_customer_id``
+            info.message = f"{info.message} It belongs to customer {existing.uuid}."
+            info.fields = {**info.fields, EXISTING_CUSTOMER: [str(existing.uuid)]}
+        return info
 
+
+#: the ``details`` entry of a taken email: the id of the customer that has it
+EXISTING_CUSTOMER = "existing_customer_id"
 B2B = register(B2BDialect())
 
 

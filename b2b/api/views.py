@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
 from b2b import analytics, credit, selectors, services
 from b2b.api import serializers as s
@@ -97,12 +97,38 @@ class CustomerListView(B2BView):
         summary="Create a customer",
         description="The customer, its account, addresses and contacts, in one transaction. "
         "Defaults: payment_terms net_30, currency USD, credit_limit 0, discount_rate 0, "
-        "customer_since now. A duplicate email in the tenant is a 400 with code "
-        "`email_taken`. Addresses are output with only the parts that are set (an absent "
-        "address is null).",
+        "customer_since now. An email another customer of the tenant has (any dialect, "
+        "case-insensitively) is a 400 with code `email_taken` whose `details` has "
+        "`existing_customer_id`: that customer's `id`, to read or update it instead "
+        "(docs/identity.md). Addresses are output with only the parts that are set (an "
+        "absent address is null).",
         request=s.B2BCustomerInputSerializer,
         responses={
             201: CustomerEnvelope,
+            400: OpenApiResponse(
+                description="Invalid input, or the email is taken (`email_taken`, naming the "
+                "customer that has it).",
+                response={"$ref": f"#/components/schemas/{B2B.error_component}"},
+                examples=[
+                    OpenApiExample(
+                        "Email taken",
+                        value={
+                            "error": {
+                                "code": "email_taken",
+                                "message": "The email has already been taken. It belongs to "
+                                "customer 0193b1c2-7d4e-7a6b-9c8d-1e2f3a4b5c6d.",
+                                "details": {
+                                    "email": ["The email has already been taken."],
+                                    "existing_customer_id": [
+                                        "0193b1c2-7d4e-7a6b-9c8d-1e2f3a4b5c6d"
+                                    ],
+                                },
+                                "request_id": "3f2a9c0e5b7d4e1f8a6b2c4d9e0f1a2b",
+                            }
+                        },
+                    )
+                ],
+            ),
             404: error_ref("`price_list_id` is not an active price list of the tenant."),
         },
     )

@@ -60,7 +60,7 @@ from decimal import Decimal
 from django.db import connections, models, transaction
 from django.utils.module_loading import import_string
 
-from customers.models import Address, ClientType, Customer, Source
+from customers.models import Address, ClientType, Customer, Identifier, Source
 from customers.services import client_type_create
 
 #: every generated timestamp is derived from this instant, never from the clock
@@ -122,6 +122,8 @@ CUSTOMER_FIELDS = (
     "source", "user_id", "notes", "external_id", "credit", "default_address_id", "is_active",
     "created_at", "updated_at",
 )  # fmt: skip
+#: the identity graph's rows (customers/identity.py): written with the customers, in bulk
+IDENTIFIER_FIELDS = ("tenant_id", "customer_id", "kind", "value", "created_at", "updated_at")
 ADDRESS_FIELDS = (
     "id", "customer_id", "key", "name", "line1", "line2", "house_number", "city", "state",
     "postal_code", "country", "phone", "created_at", "updated_at",
@@ -721,6 +723,7 @@ class GenerationRun:
             self.customers = self.table(Customer, CUSTOMER_FIELDS)
             self.addresses = self.table(Address, ADDRESS_FIELDS)
             self.tags = self.table(Customer.tags.through, ("customer_id", "clienttype_id"))
+            self.identifiers = self.table(Identifier, IDENTIFIER_FIELDS)
             # _customer appends complete rows to these two
             assert not self.customers.defaults and not self.addresses.defaults
             classes = extensions if extensions is not None else extension_classes()
@@ -836,7 +839,25 @@ class GenerationRun:
                 extension.finish(self)
             for table in self.tables:
                 writer.write(table)
+            self._phone_identifiers()
         return self.summary()
+
+    def _phone_identifiers(self) -> None:
+        """The phone identifiers of the tenant's generated customers, in one statement: a
+        phone two customers share stays with the older one (``ON CONFLICT DO NOTHING``, in
+        primary-key order), as customers/identity.py keeps it; a second run adds its own."""
+        connection = connections[self.using]
+        quote = connection.ops.quote_name
+        table, customers = quote(Identifier._meta.db_table), quote(Customer._meta.db_table)
+        tenant = Customer._meta.get_field("tenant").get_db_prep_save(self.tenant.pk, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, customer_id, kind, value, created_at,"
+                f" updated_at) SELECT tenant_id, id, 'phone', phone, created_at, created_at"
+                f" FROM {customers} WHERE tenant_id = %s AND phone <> '' AND external_id"
+                f" LIKE %s ORDER BY id ON CONFLICT (tenant_id, kind, value) DO NOTHING",
+                [tenant, EXTERNAL_PREFIX + "%"],
+            )
 
     def _chunks(self, chunks, progress, workers) -> None:
         if workers > 1 and len(chunks) > 1 and self.writer.vendor == "postgresql":
@@ -1050,5 +1071,16 @@ class GenerationRun:
                 updated,
             )
         )
+        # the customer's identifiers, normalized as customers/identity.py does (the emails
+        # are ASCII: lower() is their case-fold); email, Discord and external ids are unique
+        # by construction. Phones are not (two customers may share one): they get theirs in
+        # one set-based statement at the end of the run (``_phone_identifiers``).
+        add = self.identifiers.rows.append
+        tenant_id = self.tenant_id
+        if email:
+            add((tenant_id, pk_text, "email", email.lower(), created, created))
+        if discord_id:
+            add((tenant_id, pk_text, "discord", discord_id, created, created))
+        add((tenant_id, pk_text, "external", f"{EXTERNAL_PREFIX}{index:08d}", created, created))
         for extension in self.extensions:
             extension.customer(self, c)

@@ -1,6 +1,7 @@
 import factory
 
-from customers.models import Address, ClientType, Customer, Source
+from customers.identity import column_values
+from customers.models import Address, ClientType, Customer, Identifier, Source
 from tests.factories.tenants import TenantFactory
 
 
@@ -33,6 +34,20 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     def tags(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.tags.set(extracted)
+
+    @factory.post_generation
+    def identifiers(obj, create, extracted, **kwargs):
+        """The identity graph's rows of the columns, as the services write them (a value
+        another customer holds stays with it, as in customers/migrations/0008)."""
+        if create and extracted is not False:
+            Identifier.objects.bulk_create(
+                [
+                    Identifier(tenant_id=obj.tenant_id, customer=obj, kind=kind, value=value)
+                    for kind, value in column_values(obj).items()
+                    if value
+                ],
+                ignore_conflicts=True,
+            )
 
 
 class AddressFactory(factory.django.DjangoModelFactory):

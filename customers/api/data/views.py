@@ -7,7 +7,7 @@ service or selector, render the full record (addresses read in one extra query).
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -155,20 +155,56 @@ class CustomerCollectionView(DataView):
     @extend_schema(
         operation_id="data_customer_find_or_create",
         tags=TAGS,
-        summary="Find or create a customer by discordId",
+        summary="Find or create a customer (by discordId, then userId, then email)",
         description=(
-            "When the tenant already has a customer with this `discordId`, it is returned "
-            "unchanged with 200 (also when it is deactivated); otherwise a customer is created "
-            "(its name is the `discordDisplayName`) and returned with 201. Concurrent identical "
-            "requests create exactly one record. With `userId`, the new customer is linked to "
-            "that user, who must be an active member of the tenant (otherwise 400)." + AUTH_NOTE
+            "Resolution on write (docs/identity.md). The tenant's customer is found by "
+            "`discordId`, else by `userId`, else by `email` (case-insensitively; unless the "
+            "tenant has switched email matching off in the admin). A customer found is "
+            "returned with 200 (also when it is deactivated); the request's identifiers it "
+            "does not have yet are attached to it: an empty `discordId`, `userId`, `email` "
+            "or `phone` is filled (with the Discord names when they are empty), and a second "
+            "email is kept as one more identifier of the customer (its `email` stays). "
+            "Nothing is found: a customer is created (its name is the `discordDisplayName`) "
+            "and returned with 201. Concurrent identical requests create exactly one record."
+            "\n\nConflicts (400, code `identity_conflict`, naming the customers): two "
+            "identifiers of the request belong to two different customers (they are never "
+            "merged silently); or the customer found already shows another Discord id or "
+            "user (a customer shows one of each). With email matching off, an email another "
+            "customer has is a 400 naming that customer. `userId` must be an active member "
+            "of the tenant (otherwise 400)." + AUTH_NOTE
         ),
         parameters=[TENANT_HEADER],
         request=DataCustomerCreateSerializer,
         responses={
             201: OpenApiResponse(DataCustomerSerializer, description="Created."),
             200: OpenApiResponse(
-                DataCustomerSerializer, description="A customer with this discordId existed."
+                DataCustomerSerializer,
+                description="A customer with this discordId, userId or email existed (the "
+                "request's new identifiers attached).",
+            ),
+            400: OpenApiResponse(
+                ERROR_REF,
+                description="Invalid input, or the identifiers conflict.",
+                examples=[
+                    OpenApiExample(
+                        "Two customers",
+                        value={
+                            "message": "The discordId belongs to customer "
+                            "0193b1c2-7d4e-7a6b-9c8d-1e2f3a4b5c6d and the email to customer "
+                            "0193b1c2-9f00-7c1d-8e2f-3a4b5c6d7e8f: they are two customers, "
+                            "which are not merged automatically.",
+                            "errors": {
+                                "discordId": [
+                                    "Belongs to customer 0193b1c2-7d4e-7a6b-9c8d-1e2f3a4b5c6d."
+                                ],
+                                "email": [
+                                    "Belongs to customer 0193b1c2-9f00-7c1d-8e2f-3a4b5c6d7e8f."
+                                ],
+                            },
+                            "requestId": "3f2a9c0e5b7d4e1f8a6b2c4d9e0f1a2b",
+                        },
+                    )
+                ],
             ),
         },
     )

@@ -14,9 +14,11 @@ Everything that makes this dialect look like the original Laravel platform lives
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rest_framework import serializers
 
+from customers.identity import existing_of
 from tenants import errors
 from tenants.access import tenant_from_path
 from tenants.api.dialect import Dialect, ErrorInfo, register
@@ -82,6 +84,12 @@ def _nested(name: str, msgs: list[str]) -> list[str]:
     return [m.replace(general, f"The {name} field", 1) for m in msgs]
 
 
+@dataclass
+class PepperedErrorInfo(ErrorInfo):
+    #: the integer id of the customer that holds a taken email (issue 20)
+    customer_id: int | None = None
+
+
 class PepperedDialect(Dialect):
     name = "peppered"
     path_pattern = re.compile(r"^/v1/[^/]+/peppered(/|$)")
@@ -110,6 +118,9 @@ class PepperedDialect(Dialect):
         if info.status == 401:
             # The API key as Basic user name is what peppered clients send; Bearer works too.
             info.headers["WWW-Authenticate"] = 'Basic realm="peppered", Bearer realm="api"'
+        if (existing := existing_of(exc)) is not None:
+            # a taken email names the customer that has it, so the client can use it
+            return PepperedErrorInfo(**vars(info), customer_id=existing.pk)
         return info
 
     def render_error(self, info: ErrorInfo) -> dict:
@@ -119,6 +130,15 @@ class PepperedDialect(Dialect):
             more = len(all_messages) - 1
             if more > 0:
                 message += f" (and {more} more {'error' if more == 1 else 'errors'})"
+            customer_id = getattr(info, "customer_id", None)
+            if customer_id is not None:
+                message += f" (customerId {customer_id})"
+                return {
+                    "message": message,
+                    "errors": info.fields,
+                    "customerId": customer_id,
+                    "requestId": info.request_id,
+                }
             return {"message": message, "errors": info.fields, "requestId": info.request_id}
         if info.status == self.validation_status:
             return {"message": info.message, "errors": {}, "requestId": info.request_id}
@@ -138,6 +158,14 @@ class PepperedDialect(Dialect):
                     "type": "object",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
                 },
+                "customerId": {
+                    "type": "integer",
+                    "description": (
+                        "Only on a 422 for an email another customer of the client has: "
+                        "that customer's id (also named in `message`), to read or update it "
+                        "instead."
+                    ),
+                },
                 "requestId": {"type": "string", "description": "Also sent as X-Request-ID."},
             },
             "required": ["message", "requestId"],
@@ -156,6 +184,10 @@ class ValidationErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Field wire name -> messages.",
+    )
+    customerId = serializers.IntegerField(
+        required=False,
+        help_text="Only when the email is taken: the id of the customer that has it.",
     )
     requestId = serializers.CharField()
 

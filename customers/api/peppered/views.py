@@ -50,8 +50,9 @@ VALIDATION_422 = OpenApiResponse(
         OpenApiExample(
             "Duplicate email",
             value={
-                "message": "The email has already been taken.",
+                "message": "The email has already been taken. (customerId 42)",
                 "errors": {"email": ["The email has already been taken."]},
+                "customerId": 42,
                 "requestId": "3f2a9c0e5b7d4e1f8a6b2c4d9e0f1a2b",
             },
         ),
@@ -120,7 +121,9 @@ class CustomerCreateView(PepperedView):
         operation_id="peppered_customer_create",
         summary="Create a customer",
         description="`email` is required and must be unique within the client "
-        "(case-insensitively, whichever dialect created the other customer)." + NULLS,
+        "(case-insensitively, whichever dialect created the other customer, also an email "
+        "attached to a customer as its second one). A taken email is a 422 that names the "
+        "customer that has it: `customerId` (also in `message`)." + NULLS,
         parameters=[CLIENT_NAME],
         request=CustomerWriteSerializer,
         responses={201: UserResourceSerializer, 422: VALIDATION_422},
@@ -141,7 +144,8 @@ class FindByEmailView(PepperedView):
         tags=TAGS,
         operation_id="peppered_customer_find_by_email",
         summary="Find a customer by email",
-        description="Case-insensitive. A read: viewer keys may use it." + SERVED,
+        description="Case-insensitive, through every email a customer has (a second email "
+        "attached by another dialect finds it too). A read: viewer keys may use it." + SERVED,
         parameters=[CLIENT_NAME],
         request=FindByEmailSerializer,
         responses={200: UserResourceSerializer, 404: NOT_FOUND, 422: VALIDATION_422},
