@@ -333,6 +333,7 @@ def test_a_person_made_everywhere_is_exported_whole_then_erased_from_every_table
     # only the redacted event is left about the customer, with ids only
     (event,) = Event.objects.filter(customer_uuid=person.uuid)
     assert event.type == "customer.redacted"
+    assert set(event.data) == set(privacy.EventCustomerRedactedSerializer().fields)
     assert set(event.data) == {"id", "customer_id", "erased_at", "receipt_id"}
     assert ErasureReceipt.objects.get().counts == receipt["counts"]
 
