@@ -46,7 +46,8 @@ def client_package(tmp_path, monkeypatch):
     config.write_text(config.read_text() + "post_hooks: []\n")
     # the privacy export's zip (customers/api/hub/privacy.py): bytes, as any binary answer
     config.write_text(
-        config.read_text() + "content_type_overrides:\n  application/zip: application/octet-stream\n"
+        config.read_text()
+        + "content_type_overrides:\n  application/zip: application/octet-stream\n"
     )
     result = subprocess.run(
         [
