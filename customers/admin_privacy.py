@@ -16,7 +16,7 @@ from tenants import errors
 from tenants.admin_scoping import admin_roles
 from tenants.models import Role
 
-EXPORTERS = frozenset({Role.ADMIN, Role.AGENT})
+EXPORTERS = frozenset({Role.ADMIN.value, Role.AGENT.value})  # plain values: an enum hashes by name
 
 
 def role_for(request, customer: Customer) -> str | None:

@@ -98,7 +98,7 @@ class EraseSerializer(serializers.Serializer):
 ExportEnvelope = data_envelope("HubCustomerExportEnvelope", HubExportSerializer())
 ReceiptEnvelope = data_envelope("HubErasureReceiptEnvelope", HubReceiptSerializer())
 
-EXPORTERS = frozenset({Role.ADMIN, Role.AGENT})
+EXPORTERS = frozenset({Role.ADMIN.value, Role.AGENT.value})  # plain values: an enum hashes by name
 
 
 def zip_response(bundle: bytes, name: str) -> FileResponse:
