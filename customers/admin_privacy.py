@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from customers import privacy
-from customers.models import Customer, ErasureReceipt
+from customers.models import Customer
 from tenants import errors
 from tenants.admin_scoping import admin_roles
 from tenants.models import Role
@@ -104,8 +104,9 @@ def privacy_urls(model_admin) -> list:
 
 def privacy_panel(request, customer: Customer) -> dict:
     """The 360 page's privacy section: what this user may do, and past erasures."""
+    live = customer.erased_at is None and customer.merged_into_id is None
     return {
-        "may_export": may_export(request, customer),
-        "may_erase": may_erase(request, customer),
-        "receipts": ErasureReceipt.objects.filter(customer_pk=customer.pk).count(),
+        "may_export": live and may_export(request, customer),
+        "may_erase": live and may_erase(request, customer),
+        "erased_at": customer.erased_at,
     }

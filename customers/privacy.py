@@ -275,10 +275,16 @@ def _erase_idempotency(customer: Customer) -> int:
     ]
     peppered = re.compile(rb'"customerId":\s*%d\b' % customer.pk)
     in_path = re.compile(rf"/{customer.pk}(/|$)|{customer.uuid}")
+    from tenants.idempotency import lock_timeout
+
+    # a record claimed before the customer existed cannot carry it: the request that created
+    # the customer claimed its record first, at most a lock timeout before (a request that
+    # outlives its claim is rolled back: tenants/idempotency.py)
+    since = customer.created_at - lock_timeout()
     doomed, after = [], 0
     while True:
         batch = list(
-            IdempotencyRecord.objects.filter(pk__gt=after)
+            IdempotencyRecord.objects.filter(pk__gt=after, created_at__gte=since)
             .order_by("pk")
             .values_list("pk", "path", "response_body")[:IDEMPOTENCY_BATCH]
         )

@@ -92,3 +92,5 @@ def test_erasure_asks_for_confirmation_then_erases(world):
     assert ErasureReceipt.objects.get().actor["name"] == world.admin.username
     # a tombstone offers nothing more
     assert client.get(erase).status_code == 403
+    html = client.get(urls(customer)[0]).content.decode()
+    assert 'id="c360-privacy-erased"' in html and "c360-privacy-export" not in html
