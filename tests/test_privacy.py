@@ -337,6 +337,11 @@ def test_a_person_made_everywhere_is_exported_whole_then_erased_from_every_table
     assert set(event.data) == set(privacy.EventCustomerRedactedSerializer().fields)
     assert set(event.data) == {"id", "customer_id", "erased_at", "receipt_id"}
     assert ErasureReceipt.objects.get().counts == receipt["counts"]
+    listed = json_of(api_key_client(world.api_key).get(f"{HUB}/events?customer={person.uuid}"))
+    assert [e["type"] for e in listed["data"]] == ["customer.redacted"]  # (as documented)
+    # subscribers get it, to erase their copies
+    delivery.fan_out()
+    assert WebhookDelivery.objects.filter(event=event).exists()
 
 
 def test_every_dialect_answers_an_erased_customer_as_missing(world):
