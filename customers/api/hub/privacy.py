@@ -206,8 +206,9 @@ class CustomerEraseView(PrivacyView):
             "their amounts, dates, products and status. The customer stays as a tombstone "
             "that every dialect answers as missing. Emits `customer.redacted`. Answers the "
             'receipt. Without `{"confirm": true}`: a 400 `confirmation_required` that '
-            "changes nothing. Already erased, merged into another customer, or a store's own "
-            "record: 409. Admins only (not API keys)."
+            "changes nothing. An erased customer is a 404 like any missing one; a store's own "
+            "record, or a linked user of another tenant too (`include_user`): 409. Admins "
+            "only (not API keys)."
         ),
         parameters=[CUSTOMER_ID, TENANT_HEADER],
         request=EraseSerializer,
@@ -216,7 +217,7 @@ class CustomerEraseView(PrivacyView):
             400: error_ref("Not confirmed, or invalid input."),
             403: error_ref("Not an admin of the tenant."),
             404: error_ref("No such customer in this tenant (or already erased)."),
-            409: error_ref("Merged away, a store's record, or a shared linked user."),
+            409: error_ref("A store's own record, or a linked user of another tenant too."),
         },
     )
     def post(self, request, customer_id):
