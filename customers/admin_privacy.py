@@ -44,7 +44,9 @@ def export_view(model_admin, request, object_id):
     if request.method != "POST" or not may_export(request, customer):
         raise PermissionDenied
     bundle = privacy.customer_bundle(customer)
-    privacy.customer_export_record(customer=customer, via="admin", rows=0)
+    privacy.customer_export_record(
+        customer=customer, via="admin", rows=privacy.export_rows(customer)
+    )
     import io
 
     return FileResponse(

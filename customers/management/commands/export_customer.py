@@ -25,5 +25,7 @@ class Command(BaseCommand):
         bundle = privacy.customer_bundle(person)
         with open(output, "wb") as out:
             out.write(bundle)
-        privacy.customer_export_record(customer=person, via="command")
+        privacy.customer_export_record(
+            customer=person, via="command", rows=privacy.export_rows(person)
+        )
         self.stdout.write(f"Customer {person.uuid} exported to {output} ({len(bundle)} bytes).")
