@@ -8,8 +8,11 @@ class B2bConfig(AppConfig):
     def ready(self):
         from b2b import events
         from b2b.history import SOURCES
+        from b2b.privacy import B2bParticipant
+        from customers import privacy
         from customers.history import timeline_register
 
         for source in SOURCES:
             timeline_register(source)
         events.register()  # the change events' payloads (tenants.events)
+        privacy.register(B2bParticipant())  # export and erasure (customers/privacy.py)

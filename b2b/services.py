@@ -306,8 +306,9 @@ def contact_create(*, customer: Customer, **fields) -> Contact:
         fields["phone"] = phone_normalize(fields["phone"], tenant=customer.tenant)
     if not (fields.get("name") or "").strip():
         raise _invalid("name", "This field is required.", ErrorCode.REQUIRED)
-    if fields.get("is_primary"):
-        customer_lock(customer)  # the other primary is demoted (_contact_save)
+    # under the customer's lock: the other primary is demoted (_contact_save), and an
+    # erasure that ran meanwhile is seen (a 404, never a contact of a tombstone)
+    customer_lock(customer)
     contact = Contact(customer=customer, **fields)
     _contact_save(contact)
     _contact_event(contact, EventType.CONTACT_CREATED)
@@ -417,6 +418,9 @@ def order_create(
     """
     if customer.tenant_id != tenant.pk:
         raise errors.NotFound("Customer not found.")
+    # the order copies the customer's shipping address: under its lock, so that an erasure
+    # that ran meanwhile is seen (customers/privacy.py)
+    customer_lock(customer)
     if status not in ORDER_TRANSITIONS:
         raise _invalid("status", f"Must be one of: {', '.join(ORDER_TRANSITIONS)}.")
     if not lines:

@@ -16,6 +16,9 @@ HUB_METRICS           "1" routes /metrics (tenants/metrics.py); HUB_METRICS_TOKE
 PROMETHEUS_MULTIPROC_DIR  where gunicorn's workers share their metrics (deploy/gunicorn.conf.py)
 HUB_EVENTS_RETENTION_DAYS   days the change events are kept (default 30; manage.py purge_events)
 HUB_HOUSEKEEPING_SECONDS    how often hub_worker purges expired events and idempotency records (3600)
+HUB_ERASED_RETENTION_DAYS   days the history and events of erased/deactivated customers are kept (365)
+HUB_EXPORT_INLINE_MAX       rows above which a customer export is a job for the worker (2000)
+HUB_EXPORT_TTL_HOURS        hours a job's export bundle waits for its download (24)
 """
 
 import os
@@ -212,6 +215,12 @@ HUB_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("HUB_IDEMPOTENCY_TTL_HOURS", "2
 HUB_EVENTS_RETENTION_DAYS = int(os.environ.get("HUB_EVENTS_RETENTION_DAYS", "30"))
 # how often each pumping hub_worker runs the retention chores (tenants/housekeeping.py)
 HUB_HOUSEKEEPING_SECONDS = float(os.environ.get("HUB_HOUSEKEEPING_SECONDS", "3600"))
+# privacy (docs/privacy.md): days the history and events of erased or deactivated customers are
+# kept (manage.py enforce_retention, and hub_worker's housekeeping); a customer export of more
+# rows than HUB_EXPORT_INLINE_MAX is built by the worker, its bundle kept HUB_EXPORT_TTL_HOURS
+HUB_ERASED_RETENTION_DAYS = int(os.environ.get("HUB_ERASED_RETENTION_DAYS", "365"))
+HUB_EXPORT_INLINE_MAX = int(os.environ.get("HUB_EXPORT_INLINE_MAX", "2000"))
+HUB_EXPORT_TTL_HOURS = float(os.environ.get("HUB_EXPORT_TTL_HOURS", "24"))
 HUB_IDEMPOTENCY_LOCK_SECONDS = float(os.environ.get("HUB_IDEMPOTENCY_LOCK_SECONDS", "60"))
 HUB_LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("HUB_LOGIN_LOCKOUT_ATTEMPTS", "5"))
 HUB_LOGIN_LOCKOUT_MINUTES = float(os.environ.get("HUB_LOGIN_LOCKOUT_MINUTES", "15"))

@@ -27,6 +27,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from customers import csv_io
 from customers.admin_export import changelist_queryset, csv_download
+from customers.admin_privacy import privacy_panel, privacy_urls
 from customers.history import Position, customer_timeline
 from customers.models import Address, ClientType, Customer
 from customers.services import (
@@ -540,6 +541,7 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
                 self.admin_site.admin_view(self.customer_360_view),
                 name="{}_{}_360".format(*info),
             ),
+            *privacy_urls(self),
             *super().get_urls(),
         ]
 
@@ -660,4 +662,9 @@ register_index_count(
     "Customers",
     lambda tenant_ids: grouped_count(Customer.objects.all(), "tenant", tenant_ids),
     order=10,
+)
+customer_admin_extend(
+    panels=[
+        Panel("Privacy", "admin/customers/customer/panels/privacy.html", privacy_panel, order=900)
+    ]
 )

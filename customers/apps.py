@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "customers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from customers import privacy
+        from tenants.housekeeping import register_chore
+
+        privacy.register_payload()  # customer.redacted's data (tenants.events)
+        register_chore("privacy_retention", privacy.retention_chore)

@@ -16,3 +16,10 @@ class CustomerErrorCode(StrEnum):
     UNKNOWN_CLIENT_TYPE = "unknown_client_type"
     CLIENT_TYPE_EXISTS = "client_type_exists"
     FORMULA_CELL = "formula_cell"
+    # privacy (customers/privacy.py)
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    MERGED_AWAY = "merged_away"
+    NOT_A_PERSON = "not_a_person"
+    USER_SHARED = "user_shared"
+    EXPORT_NOT_FOUND = "export_not_found"
+    EXPORT_NOT_READY = "export_not_ready"

@@ -273,3 +273,82 @@ class Identifier(TenantOwnedModel):
 
     def __str__(self):
         return f"{self.kind}:{self.value}"
+
+
+# --- privacy (issue 22; customers/privacy.py, docs/privacy.md) ---------------------------------
+
+
+class CustomerExport(models.Model):
+    """One export of one customer's data: who asked, when, and how it went; never the data.
+
+    A bundle built by the worker (a large customer) waits in ``bundle`` until its first
+    download or ``expires_at``, whichever comes first; then it is deleted and only this
+    record stays. ``customer_pk``/``customer_uuid`` are plain columns: the record outlives
+    an erasure of its customer."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        READY = "ready", "Ready to download"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    customer_pk = models.BigIntegerField()
+    customer_uuid = models.UUIDField()
+    actor = models.JSONField(default=dict, blank=True, help_text="Who asked (tenants.events).")
+    via = models.CharField(max_length=16, help_text="api, admin or command.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0, help_text="Rows the bundle describes.")
+    size = models.PositiveIntegerField(default=0, help_text="Bytes of the zip.")
+    bundle = models.BinaryField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "ready", "delivered", "failed", "expired"]),
+                name="customerexport_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(bundle__isnull=True) | Q(status="ready"),
+                name="customerexport_bundle_only_when_ready",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "customer_uuid"], name="customerexport_customer"),
+            models.Index(fields=["expires_at"], name="customerexport_expires"),
+        ]
+
+    def __str__(self):
+        return f"Export of customer {self.customer_pk} ({self.status})"
+
+
+class ErasureReceipt(models.Model):
+    """Proof that a customer was erased: who, which customer (ids only), when, and how many
+    rows of each kind were erased. No personal data (docs/privacy.md)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    customer_pk = models.BigIntegerField()
+    customer_uuid = models.UUIDField()
+    actor = models.JSONField(default=dict, blank=True, help_text="Who erased (tenants.events).")
+    erased_at = models.DateTimeField()
+    include_user = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-erased_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer_pk"], name="erasurereceipt_one_per_customer"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Erasure of customer {self.customer_pk}"

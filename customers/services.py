@@ -120,6 +120,8 @@ def customer_lock(customer: Customer) -> Customer:
         customer.refresh_from_db(from_queryset=Customer.objects.select_for_update(no_key=True))
     except Customer.DoesNotExist:
         raise errors.NotFound("Customer not found.") from None
+    if customer.erased_at is not None:  # erased while the caller waited (customers/privacy.py)
+        raise errors.NotFound("Customer not found.")
     row_lock_taken(customer)
     return customer
 

@@ -6,10 +6,13 @@ class StoresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from customers import privacy
         from customers.history import timeline_register
         from stores.history import STORE_LINKS
+        from stores.privacy import StoresParticipant
         from stores.selectors import StoreReach
         from tenants.reach import register_store_reach
 
         timeline_register(STORE_LINKS)
         register_store_reach(StoreReach())
+        privacy.register(StoresParticipant())  # export and erasure (customers/privacy.py)

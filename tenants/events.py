@@ -57,23 +57,23 @@ class EventType(StrEnum):
     ORDER_CREATED = "order.created"
     ORDER_UPDATED = "order.updated"
     ORDER_STATUS_CHANGED = "order.status_changed"
-    # Reserved for the identity and privacy issues (merge, unmerge, erasure): declared so
-    # that subscribers may name them, never emitted yet.
+    # Reserved for the identity issue (merge, unmerge): declared so that subscribers may
+    # name them, never emitted yet.
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_UNMERGED = "customer.unmerged"
+    # An erasure (customers/privacy.py): its data carries ids only (docs/privacy.md)
     CUSTOMER_REDACTED = "customer.redacted"
 
 
-#: types declared but not emitted yet (EventType's last three)
-RESERVED = frozenset(
-    {EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED, EventType.CUSTOMER_REDACTED}
-)
+#: types declared but not emitted yet
+RESERVED = frozenset({EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED})
 
 #: the kind of record each type's ``data`` is (its payload builder): the type's prefix, but
 #: for the tags, whose data is the customer's tag names
 KIND_OF: dict[str, str] = {
     **{t.value: t.value.partition(".")[0] for t in EventType},
     EventType.CUSTOMER_TAGS_UPDATED.value: "customer_tags",
+    EventType.CUSTOMER_REDACTED.value: "customer_redacted",
 }
 
 #: rows per INSERT of a bulk write (one statement per event would be the alternative)

@@ -16,12 +16,24 @@ from django.conf import settings
 logger = logging.getLogger("tenants.worker")
 
 
+#: chores of the apps above tenants (which tenants may not import), registered in their
+#: ``AppConfig.ready()``: name -> a function that returns how many rows it deleted
+_CHORES: dict[str, Callable[[], int]] = {}
+
+
+def register_chore(name: str, chore: Callable[[], int]) -> None:
+    """Run ``chore`` with every housekeeping round (idempotent, by ``name``)."""
+    _CHORES[name] = chore
+
+
 def housekeeping() -> dict[str, int]:
     """Run every chore; how many rows each deleted."""
     from tenants.events import events_purge
     from tenants.idempotency import purge_expired
 
     done = {"events": events_purge(), "idempotency_records": purge_expired()}
+    for name, chore in sorted(_CHORES.items()):
+        done[name] = chore()
     logger.info("housekeeping: %s", ", ".join(f"{n} {what} deleted" for what, n in done.items()))
     return done
 

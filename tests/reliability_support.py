@@ -8,7 +8,7 @@ from typing import Any
 
 from django.urls import Resolver404, get_resolver, resolve
 
-from customers.models import Customer
+from customers.models import Customer, CustomerExport
 from tenants import events
 from tenants.events import EventType
 from tenants.models import Event, WebhookAttempt, WebhookDelivery
@@ -138,6 +138,7 @@ class Refs:
     delivery_id: str = ""
     extra: dict = field(default_factory=dict)
     event_id: str = ""
+    export_id: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -174,6 +175,15 @@ def populate(world, label: str) -> Refs:
         endpoint=endpoint, event=event, customer_uuid=customer.uuid, retry_until=event.occurred_at
     )
     WebhookAttempt.objects.create(delivery=webhook, status_code=500, response_excerpt=label)
+    # a ready export job of the customer (customers/privacy.py), its bundle naming the label
+    export = CustomerExport.objects.create(
+        tenant=tenant,
+        customer_pk=customer.pk,
+        customer_uuid=customer.uuid,
+        via="api",
+        status=CustomerExport.Status.READY,
+        bundle=label.encode(),
+    )
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -190,6 +200,7 @@ def populate(world, label: str) -> Refs:
         event_id=str(event.uuid),
         endpoint_id=str(endpoint.id),
         delivery_id=str(webhook.id),
+        export_id=str(export.id),
     )
 
 

@@ -28,7 +28,8 @@ def test_seed_add_contact(world, django_assert_max_num_queries):
     customer = account_customer(world.tenant)
     client = bearer_client(world.agent)
     # + 1: the INSERT of the change events (tenants.events: one per service call)
-    with django_assert_max_num_queries(13):
+    # 14: the customer's lock, so that a contact never joins an erased customer (privacy)
+    with django_assert_max_num_queries(14):
         response = client.post(
             f"/api/customers/{customer.uuid}/contacts", SEED_CONTACT, format="json"
         )

@@ -26,7 +26,8 @@ WIRE = {
     CustomerErrorCode: {
         "customer_not_found", "email_taken", "discord_id_taken", "user_taken", "invalid_user",
         "address_exists", "address_not_found", "unknown_client_type", "client_type_exists",
-        "formula_cell", "identifier_taken", "identity_conflict",
+        "formula_cell", "identifier_taken", "identity_conflict", "confirmation_required",
+        "merged_away", "not_a_person", "user_shared", "export_not_found", "export_not_ready",
     },
     StoreErrorCode: {"missing_store", "invalid_store", "already_linked"},
     B2BErrorCode: {

@@ -83,6 +83,7 @@ ID_PARAMETERS = {
     "event_id",
     "endpoint_id",
     "delivery_id",
+    "export_id",
 }
 
 
@@ -136,8 +137,10 @@ def dialect_context(path: str, world, agent: str, admin: str) -> tuple[dict, dic
         return {"Authorization": world.api_key.secret}, {"client_name": world.tenant.slug}
     if path.startswith(("/api/customers", "/api/orders")):
         return {"Authorization": f"Bearer {agent}", "x-tenant-id": world.tenant.slug}, {}
-    if path.startswith("/api/hub/webhook-endpoints") or path.endswith("/resend"):
-        # tenant admins only: a user token of the tenant's admin
+    if path.startswith("/api/hub/webhook-endpoints") or path.endswith(("/resend", "/erase")):
+        # tenant admins only: a user token of the tenant's admin (an erasure then erases the
+        # populated customer for the rest of that operation's examples, which get 404s: each
+        # operation has its own world, rolled back after it)
         return {"Authorization": f"Bearer {admin}"}, {}
     if path.startswith("/api/hub/"):
         # a tenant API key as Bearer: the hub takes the key's tenant without x-tenant-id
@@ -156,6 +159,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "event_id": refs.event_id,
         "endpoint_id": refs.endpoint_id,
         "delivery_id": refs.delivery_id,
+        "export_id": refs.export_id,
     }
 
 

@@ -44,6 +44,11 @@ def client_package(tmp_path, monkeypatch):
     config = tmp_path / "config.yaml"
     config.write_text(f"project_name_override: {PACKAGE}\npackage_name_override: {PACKAGE}\n")
     config.write_text(config.read_text() + "post_hooks: []\n")
+    # the privacy export's zip (customers/api/hub/privacy.py): bytes, as any binary answer
+    config.write_text(
+        config.read_text()
+        + "content_type_overrides:\n  application/zip: application/octet-stream\n"
+    )
     result = subprocess.run(
         [
             sys.executable,

@@ -36,10 +36,18 @@ def _aged_world(settings):
 
 def test_housekeeping_deletes_what_outlived_its_retention_and_nothing_else(db, settings):
     _old, fresh, _expired, live = _aged_world(settings)
-    assert housekeeping.housekeeping() == {"events": 1, "idempotency_records": 1}
+    assert housekeeping.housekeeping() == {
+        "events": 1,
+        "idempotency_records": 1,
+        "privacy_retention": 0,
+    }
     assert list(Event.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [live.pk]
-    assert housekeeping.housekeeping() == {"events": 0, "idempotency_records": 0}
+    assert housekeeping.housekeeping() == {
+        "events": 0,
+        "idempotency_records": 0,
+        "privacy_retention": 0,
+    }
 
 
 def test_the_schedule_is_due_at_once_then_every_period():
