@@ -13,3 +13,7 @@ class B2bConfig(AppConfig):
         for source in SOURCES:
             timeline_register(source)
         events.register()  # the change events' payloads (tenants.events)
+        from b2b.merging import B2bRecords
+        from customers.merging import register as merging_register
+
+        merging_register(B2bRecords())  # its records' part in merges (customers/merging.py)

@@ -14,3 +14,9 @@ class CustomerErrorCode(StrEnum):
     UNKNOWN_CLIENT_TYPE = "unknown_client_type"
     CLIENT_TYPE_EXISTS = "client_type_exists"
     FORMULA_CELL = "formula_cell"
+    # merges (customers/merging.py)
+    MERGE_NOT_FOUND = "merge_not_found"
+    MERGE_BLOCKED = "merge_blocked"
+    MERGE_ALREADY_UNDONE = "merge_already_undone"
+    MERGE_UNDO_BLOCKED = "merge_undo_blocked"
+    CUSTOMER_MERGED = "customer_merged"

@@ -13,3 +13,7 @@ class StoresConfig(AppConfig):
 
         timeline_register(STORE_LINKS)
         register_store_reach(StoreReach())
+        from customers.merging import register as merging_register
+        from stores.merging import StoreLinks
+
+        merging_register(StoreLinks())  # its records' part in merges (customers/merging.py)

@@ -57,23 +57,24 @@ class EventType(StrEnum):
     ORDER_CREATED = "order.created"
     ORDER_UPDATED = "order.updated"
     ORDER_STATUS_CHANGED = "order.status_changed"
-    # Reserved for the identity and privacy issues (merge, unmerge, erasure): declared so
-    # that subscribers may name them, never emitted yet.
+    # a merge and its undo (customers/merging.py): about the survivor, ``data`` the merge
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_UNMERGED = "customer.unmerged"
+    # Reserved for the privacy issue (erasure): declared so that subscribers may name it,
+    # never emitted yet.
     CUSTOMER_REDACTED = "customer.redacted"
 
 
-#: types declared but not emitted yet (EventType's last three)
-RESERVED = frozenset(
-    {EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED, EventType.CUSTOMER_REDACTED}
-)
+#: types declared but not emitted yet
+RESERVED = frozenset({EventType.CUSTOMER_REDACTED})
 
 #: the kind of record each type's ``data`` is (its payload builder): the type's prefix, but
 #: for the tags, whose data is the customer's tag names
 KIND_OF: dict[str, str] = {
     **{t.value: t.value.partition(".")[0] for t in EventType},
     EventType.CUSTOMER_TAGS_UPDATED.value: "customer_tags",
+    EventType.CUSTOMER_MERGED.value: "merge",
+    EventType.CUSTOMER_UNMERGED.value: "merge",
 }
 
 #: rows per INSERT of a bulk write (one statement per event would be the alternative)

@@ -26,7 +26,8 @@ WIRE = {
     CustomerErrorCode: {
         "customer_not_found", "email_taken", "discord_id_taken", "user_taken", "invalid_user",
         "address_exists", "address_not_found", "unknown_client_type", "client_type_exists",
-        "formula_cell",
+        "formula_cell", "merge_not_found", "merge_blocked", "merge_already_undone",
+        "merge_undo_blocked", "customer_merged",
     },
     StoreErrorCode: {"missing_store", "invalid_store", "already_linked"},
     B2BErrorCode: {
