@@ -239,7 +239,7 @@ class EventAccountSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
-class EventActorSerializer(serializers.Serializer):
+class EventMergeActorSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["user", "api_key", "system"])
     id = serializers.CharField(allow_null=True)
     name = serializers.CharField()
@@ -254,13 +254,13 @@ class EventMergeSerializer(serializers.Serializer):
         "the merge is undone."
     )
     merged_at = serializers.DateTimeField()
-    merged_by = EventActorSerializer(help_text="Who merged.")
+    merged_by = EventMergeActorSerializer(help_text="Who merged.")
     fields = serializers.DictField(
         child=serializers.ChoiceField(choices=["survivor", "merged"]),
         help_text="The per-field choices the merge was asked for.",
     )
     undone_at = serializers.DateTimeField(allow_null=True)
-    undone_by = EventActorSerializer(allow_null=True, help_text="Who undid it.")
+    undone_by = EventMergeActorSerializer(allow_null=True, help_text="Who undid it.")
     problems = serializers.ListField(
         child=serializers.CharField(),
         help_text="What the undo could not restore cleanly (empty otherwise).",

@@ -36,6 +36,7 @@ from customers.services import (
 from tenants import errors, events
 from tenants.events import EventType
 from tenants.history import history_context
+from tenants.ids import parse_uuid
 
 # --- the participants (other apps' records of a customer) ----------------------------------------
 
@@ -553,4 +554,21 @@ def merge_undo(*, merge: Merge) -> Merge:
         merge.save(update_fields=["undone_at", "undone_by", "problems", "updated_at"])
     events.emit_about(survivor, EventType.CUSTOMER_UNMERGED, events.payload("merge", merge))
     customer_changed(survivor, before)
+    return merge
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def merges_for_tenant(*, tenant):
+    """The tenant's merges (undone ones too), with both customers."""
+    return Merge.objects.filter(tenant=tenant).select_related("survivor", "merged")
+
+
+def merge_get(*, tenant, merge_id) -> Merge:
+    """One merge of the tenant; a malformed id, a missing one and another tenant's: 404."""
+    uid = parse_uuid(merge_id)
+    merge = merges_for_tenant(tenant=tenant).filter(pk=uid).first() if uid else None
+    if merge is None:
+        raise errors.NotFound("Merge not found.", code=CustomerErrorCode.MERGE_NOT_FOUND)
     return merge

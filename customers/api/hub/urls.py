@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.api.hub import views
+from customers.api.hub import merges, views
 
 urlpatterns = [
     path(
@@ -10,4 +10,7 @@ urlpatterns = [
         views.CustomerHistoryView.as_view(),
         name="hub-customer-history",
     ),
+    path("merges", merges.MergeListView.as_view(), name="hub-merges"),
+    path("merges/<str:merge_id>", merges.MergeDetailView.as_view(), name="hub-merge"),
+    path("merges/<str:merge_id>/undo", merges.MergeUndoView.as_view(), name="hub-merge-undo"),
 ]
