@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import Resolver404, get_resolver, resolve
 
+from customers.merging import customer_merge
 from customers.models import Customer
 from tenants import events
 from tenants.events import EventType
@@ -138,6 +139,9 @@ class Refs:
     delivery_id: str = ""
     extra: dict = field(default_factory=dict)
     event_id: str = ""
+    #: a merge of the tenant (hub merges), and a live customer besides ``customer_uuid``
+    merge_id: str = ""
+    twin_uuid: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -174,6 +178,10 @@ def populate(world, label: str) -> Refs:
         endpoint=endpoint, event=event, customer_uuid=customer.uuid, retry_until=event.occurred_at
     )
     WebhookAttempt.objects.create(delivery=webhook, status_code=500, response_excerpt=label)
+    # a merge (hub merges): a customer merged into another, which stays live beside the first
+    twin = CustomerFactory(tenant=tenant, name=f"{label} twin", email=f"{label}-twin@x.example")
+    ghost = CustomerFactory(tenant=tenant, name=f"{label} ghost", email=f"{label}-ghost@x.example")
+    merge = customer_merge(survivor=twin, merged=ghost)
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -190,6 +198,8 @@ def populate(world, label: str) -> Refs:
         event_id=str(event.uuid),
         endpoint_id=str(endpoint.id),
         delivery_id=str(webhook.id),
+        merge_id=str(merge.id),
+        twin_uuid=str(twin.uuid),
     )
 
 

@@ -156,6 +156,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "event_id": refs.event_id,
         "endpoint_id": refs.endpoint_id,
         "delivery_id": refs.delivery_id,
+        "merge_id": refs.merge_id,
     }
 
 
