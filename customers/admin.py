@@ -27,6 +27,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from customers import csv_io
 from customers.admin_export import changelist_queryset, csv_download
+from customers.admin_merge import merge_start_url
 from customers.history import Position, customer_timeline
 from customers.models import Address, ClientType, Customer
 from customers.services import (
@@ -611,6 +612,7 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
             "panels": panels,
             "timeline": history_section(request, customer),
             "has_change_permission": self.has_change_permission(request, customer),
+            "merge_url": merge_start_url(request, customer),
         }
         return TemplateResponse(request, "admin/customers/customer/customer_360.html", context)
 
