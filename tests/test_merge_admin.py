@@ -77,3 +77,24 @@ def test_another_tenants_customers_are_out_of_reach(world, other):
     )
     assert "merge-fields" not in screen.content.decode()
     assert "merge-none" in screen.content.decode()
+
+
+def test_the_customer_list_and_its_export_leave_tombstones_out(world):
+    survivor, merged = CustomerFactory(tenant=world.tenant), CustomerFactory(tenant=world.tenant)
+    client = logged_in(world.admin)
+    changelist = reverse("admin:customers_customer_changelist")
+    before = client.get(changelist).context["cl"].result_count
+    client.post(
+        reverse("admin:customers_merge_start", args=[survivor.pk]),
+        {"other": str(merged.uuid), "action": "merge"},
+    )
+    assert Merge.objects.filter(merged=merged).exists()
+    listed = client.get(changelist).context["cl"]
+    assert listed.result_count == before - 1
+    assert merged.pk not in {c.pk for c in listed.result_list}
+    export = client.get(reverse("admin:customers_customer_export"))
+    body = b"".join(export.streaming_content).decode()
+    assert str(merged.uuid) not in body and str(survivor.uuid) in body
+    # the tombstone's own 360° page stays reachable (from the merge history)
+    page = client.get(reverse("admin:customers_customer_360", args=[merged.pk]))
+    assert page.status_code == 200
