@@ -323,3 +323,13 @@ def test_a_write_holding_the_merged_customer_gets_a_409_not_a_tombstone_write(wo
         customer_update(customer=stale, name="Lost?")
     assert refused.value.code == "customer_merged"
     assert Customer.objects.get(pk=merged.pk).name == merged.name
+
+
+def test_the_store_dialects_bulk_removal_by_the_old_id_removes_the_survivors_link(world, pair):
+    survivor, merged = pair
+    customer_store_link(customer=merged, store=world.store)
+    customer_merge(survivor=survivor, merged=merged)
+    store = api_key_client(world.api_key, **{"x-store-id": str(world.store.id)})
+    response = store.delete("/customers/bulk", {"ids": [str(merged.uuid)]}, format="json")
+    assert response.status_code == 200 and response.json()["deletedCount"] == 1
+    assert not CustomerStore.objects.filter(customer=survivor, store=world.store).exists()
