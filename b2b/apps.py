@@ -16,3 +16,7 @@ class B2bConfig(AppConfig):
             timeline_register(source)
         events.register()  # the change events' payloads (tenants.events)
         privacy.register(B2bParticipant())  # export and erasure (customers/privacy.py)
+        from b2b.merging import B2bRecords
+        from customers.merging import register as merging_register
+
+        merging_register(B2bRecords())  # its records' part in merges (customers/merging.py)

@@ -132,6 +132,23 @@ def order_data(order) -> dict:
     return _json(dict(B2BOrderSummarySerializer(order).data))
 
 
+def merge_data(merge) -> dict:
+    """A merge (customers.models.Merge) as ``customer.merged``/``customer.unmerged`` carry
+    it: the two customers, who and when, the field choices and, after an undo, what could
+    not be restored."""
+    return {
+        "id": str(merge.id),
+        "survivor_id": str(merge.survivor.uuid),
+        "merged_id": str(merge.merged.uuid),
+        "merged_at": iso_timestamp(merge.merged_at),
+        "merged_by": merge.actor,
+        "fields": dict(merge.fields),
+        "undone_at": iso_timestamp(merge.undone_at),
+        "undone_by": merge.undone_by,
+        "problems": list(merge.problems),
+    }
+
+
 BUILDERS = {
     "customer": customer_data,
     "customer_tags": customer_tags_data,
@@ -140,6 +157,7 @@ BUILDERS = {
     "account": account_data,
     "contact": contact_data,
     "order": order_data,
+    "merge": merge_data,
 }
 
 
@@ -221,6 +239,34 @@ class EventAccountSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
+class EventMergeActorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["user", "api_key", "system"])
+    id = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    origin = serializers.CharField()
+
+
+class EventMergeSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The merge's id (GET /api/hub/merges/{id}).")
+    survivor_id = serializers.UUIDField(help_text="The customer that was kept.")
+    merged_id = serializers.UUIDField(
+        help_text="The customer merged away: a tombstone that answers as the survivor until "
+        "the merge is undone."
+    )
+    merged_at = serializers.DateTimeField()
+    merged_by = EventMergeActorSerializer(help_text="Who merged.")
+    fields = serializers.DictField(
+        child=serializers.ChoiceField(choices=["survivor", "merged"]),
+        help_text="The per-field choices the merge was asked for.",
+    )
+    undone_at = serializers.DateTimeField(allow_null=True)
+    undone_by = EventMergeActorSerializer(allow_null=True, help_text="Who undid it.")
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the undo could not restore cleanly (empty otherwise).",
+    )
+
+
 SCHEMAS = {
     "customer": EventCustomerSerializer,
     "customer_tags": EventCustomerTagsSerializer,
@@ -229,6 +275,7 @@ SCHEMAS = {
     "account": EventAccountSerializer,
     "contact": B2BContactDetailSerializer,
     "order": B2BOrderSummarySerializer,
+    "merge": EventMergeSerializer,
 }
 
 

@@ -25,6 +25,7 @@ from b2b.models import (
 )
 from customers.models import DISPLAY_NAME_FIELDS, Customer
 from customers.selectors import (
+    customer_survivor,
     customers_counted,
     customers_for_tenant,
     customers_total,
@@ -201,9 +202,13 @@ def b2b_customers_page(
     return attach_account_figures(customers), total
 
 
-def _one(qs: QuerySet[Customer], customer_id) -> Customer:
+def _one(qs: QuerySet[Customer], customer_id, *, tenant) -> Customer:
     uid = parse_uuid(customer_id)
     customer = next(iter(qs.filter(uuid=uid).order_by()[:1]), None) if uid else None
+    if customer is None and uid:  # a merged-away customer's id answers as its survivor
+        survivor = customer_survivor(tenant=tenant, uuid=uid)
+        if survivor is not None:
+            customer = next(iter(qs.filter(pk=survivor.pk).order_by()[:1]), None)
     if customer is None:
         raise errors.NotFound("Customer not found.")
     return customer
@@ -225,6 +230,11 @@ def b2b_customer_get(*, tenant, customer_id) -> Customer:
     uid = parse_uuid(customer_id)
     with bound(tenant=tenant.pk, customer_uuid=uid):
         customer = next(iter(_record_query().all()), None) if uid else None
+    if customer is None and uid:  # a merged-away customer's id answers as its survivor
+        survivor = customer_survivor(tenant=tenant, uuid=uid)
+        if survivor is not None:
+            with bound(tenant=tenant.pk, customer_uuid=survivor.uuid):
+                customer = next(iter(_record_query().all()), None)
     if customer is None:
         raise errors.NotFound("Customer not found.")
     with bound(customer=customer.pk):
@@ -235,7 +245,9 @@ def b2b_customer_get(*, tenant, customer_id) -> Customer:
 def b2b_customer_with_terms(*, tenant, customer_id) -> Customer:
     """One customer of the tenant with its account (payment terms, credit limit): what
     analytics and credit checks start from; 404 otherwise."""
-    return _one(customers_for_tenant(tenant=tenant).select_related("account"), customer_id)
+    return _one(
+        customers_for_tenant(tenant=tenant).select_related("account"), customer_id, tenant=tenant
+    )
 
 
 def account_of(customer: Customer) -> Account | None:

@@ -27,9 +27,10 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from customers import csv_io
 from customers.admin_export import changelist_queryset, csv_download
+from customers.admin_merge import merge_start_url
 from customers.admin_privacy import privacy_panel, privacy_urls
 from customers.history import Position, customer_timeline
-from customers.models import Address, ClientType, Customer
+from customers.models import LIVE, Address, ClientType, Customer
 from customers.services import (
     ADDRESS_FIELDS,
     CUSTOMER_FIELDS,
@@ -399,9 +400,20 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
     def get_inlines(self, request, obj):
         return [AddressInline, *_EXT["inlines"]]
 
+    #: the pages that list customers: live ones only (a tombstone's own pages stay reachable)
+    LISTS = frozenset({"customers_customer_changelist", "customers_customer_export"})
+
+    def counted_rows(self):
+        return Customer.objects.filter(LIVE)  # as customers/migrations/0010 counts them
+
     def get_queryset(self, request):
         prefetch = [p(request) if callable(p) else p for p in _EXT["prefetch"]]
-        return super().get_queryset(request).prefetch_related("tags", *prefetch)
+        queryset = super().get_queryset(request).prefetch_related("tags", *prefetch)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name in self.LISTS:
+            # lists and exports never show tombstones, and the kept count is of live ones
+            queryset = queryset.filter(LIVE)
+        return queryset
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -613,6 +625,7 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
             "panels": panels,
             "timeline": history_section(request, customer),
             "has_change_permission": self.has_change_permission(request, customer),
+            "merge_url": merge_start_url(request, customer),
         }
         return TemplateResponse(request, "admin/customers/customer/customer_360.html", context)
 

@@ -23,3 +23,9 @@ class CustomerErrorCode(StrEnum):
     USER_SHARED = "user_shared"
     EXPORT_NOT_FOUND = "export_not_found"
     EXPORT_NOT_READY = "export_not_ready"
+    # merges (customers/merging.py)
+    MERGE_NOT_FOUND = "merge_not_found"
+    MERGE_BLOCKED = "merge_blocked"
+    MERGE_ALREADY_UNDONE = "merge_already_undone"
+    MERGE_UNDO_BLOCKED = "merge_undo_blocked"
+    CUSTOMER_MERGED = "customer_merged"

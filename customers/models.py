@@ -352,3 +352,43 @@ class ErasureReceipt(models.Model):
 
     def __str__(self):
         return f"Erasure of customer {self.customer_pk}"
+
+
+class Merge(TenantOwnedModel):
+    """One merge of ``merged`` into ``survivor`` (issue 20): who, when, the field choices,
+    and in ``record`` everything it moved and every value it overwrote, so that
+    ``customers.merging.merge_undo`` can put both records back. The merged record is never
+    deleted: it stays as a tombstone (``merged_into``) until the merge is undone."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_away")
+    #: who merged: tenants.events.current_actor() (a user, an API key by its name, the system)
+    actor = models.JSONField(default=dict)
+    merged_at = models.DateTimeField()
+    #: the per-field choices asked for ({"field": "survivor"|"merged"})
+    fields = models.JSONField(default=dict, blank=True)
+    record = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.JSONField(null=True, blank=True)
+    #: what the undo could not restore cleanly (each a sentence), never dropped silently
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            # a customer is merged away at most once at a time: two merges of it at once
+            # cannot both commit
+            models.UniqueConstraint(
+                fields=["merged"],
+                condition=Q(undone_at__isnull=True),
+                name="merge_one_open_per_merged",
+            ),
+            models.CheckConstraint(
+                condition=~Q(survivor=F("merged")), name="merge_not_with_itself"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "id"], name="merge_tenant_id")]
+
+    def __str__(self):
+        return f"Merge {self.id}"

@@ -39,12 +39,59 @@ def customers_counted(*, tenant) -> counts.Counted:
     return counts.counted(CUSTOMERS, tenant.pk, customers_for_tenant(tenant=tenant))
 
 
+#: how many merges a tombstone's chain may go through to its survivor (a guard, not a limit
+#: that real merges reach: a chain grows only when a survivor is itself merged away)
+MAX_MERGE_HOPS = 64
+
+
+def customer_survivor(*, tenant, uuid=None, pk=None) -> Customer | None:
+    """The live customer that the tenant's tombstone with this ``uuid`` (or ``pk``) was
+    merged into, following ``merged_into`` through later merges; None when there is no such
+    tombstone (or its chain ends on an erased customer). Read only when the live lookup
+    missed, so that a tombstone's old id answers as its survivor in every dialect."""
+    lookup = {"uuid": uuid} if uuid is not None else {"pk": pk}
+    row = (
+        Customer.objects.filter(
+            tenant=tenant, merged_into__isnull=False, erased_at__isnull=True, **lookup
+        )
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    for _ in range(MAX_MERGE_HOPS):
+        if row is None:
+            return None
+        customer = Customer.objects.filter(pk=row, tenant=tenant).first()
+        if customer is None or customer.erased_at is not None:
+            return None
+        if customer.merged_into_id is None:
+            return customer
+        row = customer.merged_into_id
+    return None
+
+
 def customer_get(*, tenant, customer_id) -> Customer:
-    """By public UUID; a malformed id, a missing one and another tenant's are all 404."""
+    """By public UUID; a malformed id, a missing one and another tenant's are all 404. The
+    id of a customer merged away answers as its survivor (``customer_survivor``)."""
     uid = parse_uuid(customer_id)
     if uid is None:
         raise errors.NotFound("Customer not found.")
     customer = customers_for_tenant(tenant=tenant).filter(uuid=uid).first()
+    if customer is None:
+        customer = customer_survivor(tenant=tenant, uuid=uid)
+    if customer is None:
+        raise errors.NotFound("Customer not found.")
+    return customer
+
+
+def customer_get_for_merge(*, tenant, customer_id) -> Customer:
+    """By public UUID, a tombstone as itself (a merge of it is refused by name, not
+    redirected to its survivor); an erased one, a missing one and another tenant's: 404."""
+    uid = parse_uuid(customer_id)
+    customer = (
+        Customer.objects.filter(tenant=tenant, uuid=uid, erased_at__isnull=True).first()
+        if uid is not None
+        else None
+    )
     if customer is None:
         raise errors.NotFound("Customer not found.")
     return customer
@@ -52,17 +99,21 @@ def customer_get(*, tenant, customer_id) -> Customer:
 
 def customer_get_by_pk(*, tenant, pk, with_default_address: bool = False) -> Customer:
     """By integer id (the peppered ``customerId``). ``with_default_address`` joins the default
-    address: for reads only (a service that changes the address would leave it stale)."""
+    address: for reads only (a service that changes the address would leave it stale). The
+    id of a customer merged away answers as its survivor (``customer_survivor``)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise errors.NotFound("Customer not found.") from None
     if not 0 < pk < 2**63:
         raise errors.NotFound("Customer not found.")
-    qs = customers_for_tenant(tenant=tenant).filter(pk=pk)
+    qs = customers_for_tenant(tenant=tenant)
     if with_default_address:
         qs = qs.select_related("default_address")
-    customer = qs.first()
+    customer = qs.filter(pk=pk).first()
+    if customer is None:  # a merged-away customer's id answers as its survivor
+        survivor = customer_survivor(tenant=tenant, pk=pk)
+        customer = None if survivor is None else qs.filter(pk=survivor.pk).first()
     if customer is None:
         raise errors.NotFound("Customer not found.")
     return customer

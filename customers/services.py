@@ -103,7 +103,7 @@ def _translate_integrity(exc: IntegrityError) -> errors.DomainError:
 _atomic = service_atomic(_translate_integrity)
 
 
-def customer_lock(customer: Customer) -> Customer:
+def customer_lock(customer: Customer, *, tombstone: bool = False) -> Customer:
     """Lock the customer's row until the transaction ends, and read it again into ``customer``
     (in place: the caller's instance shows the record as it now is). Every read-modify-write
     of a customer, of its addresses, tags, store links, account and contacts starts here, so
@@ -113,6 +113,10 @@ def customer_lock(customer: Customer) -> Customer:
     rows that refer to it (addresses, orders, contacts) be inserted meanwhile. SQLite: the
     IMMEDIATE transaction already holds the database's write lock; the fresh read is what
     counts. Call it inside a transaction, before any other write of the record's rows.
+
+    A customer merged away while the caller waited for the lock (customers/merging.py) is a
+    409 ``customer_merged``: its writes would land on a tombstone. Only the merge services
+    lock tombstones (``tombstone=True``).
     """
     if row_lock_held(customer):  # by the service that called this one
         return customer
@@ -122,6 +126,12 @@ def customer_lock(customer: Customer) -> Customer:
         raise errors.NotFound("Customer not found.") from None
     if customer.erased_at is not None:  # erased while the caller waited (customers/privacy.py)
         raise errors.NotFound("Customer not found.")
+    if customer.merged_into_id is not None and not tombstone:
+        raise errors.Conflict(
+            "The customer was merged into another customer meanwhile: use the survivor "
+            "(its old id now answers as the survivor).",
+            code=CustomerErrorCode.CUSTOMER_MERGED,
+        )
     row_lock_taken(customer)
     return customer
 

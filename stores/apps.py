@@ -16,3 +16,7 @@ class StoresConfig(AppConfig):
         timeline_register(STORE_LINKS)
         register_store_reach(StoreReach())
         privacy.register(StoresParticipant())  # export and erasure (customers/privacy.py)
+        from customers.merging import register as merging_register
+        from stores.merging import StoreLinks
+
+        merging_register(StoreLinks())  # its records' part in merges (customers/merging.py)

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 
 from customers.error_codes import CustomerErrorCode
 from customers.models import DISPLAY_NAME_FIELDS, display_name_sql
+from customers.selectors import customer_survivor
 from stores.models import CustomerStore, Store, StoreMembership
 from tenants import counts, errors, paging
 from tenants.ids import parse_uuid
@@ -145,7 +146,7 @@ def customer_link_get(*, store: Store, customer_id) -> CustomerStore:
     """This store's link of the customer with public id ``customer_id`` (with the customer).
 
     A malformed id, a missing customer, another tenant's and one not linked to this store
-    are all 404.
+    are all 404; the id of a customer merged away answers as its survivor.
     """
     uid = parse_uuid(customer_id)
     link = (
@@ -155,6 +156,12 @@ def customer_link_get(*, store: Store, customer_id) -> CustomerStore:
         if uid
         else None
     )
+    if link is None and uid:  # a merged-away customer's id answers as its survivor
+        survivor = customer_survivor(tenant=store.tenant_id, uuid=uid)
+        if survivor is not None:
+            link = CustomerStore.objects.filter(store=store, customer=survivor).first()
+            if link is not None:
+                link.customer = survivor
     if link is None:
         raise errors.NotFound("Customer not found", code=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     return link

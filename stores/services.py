@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from django.db import connections, router
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.error_codes import CustomerErrorCode
@@ -202,9 +203,20 @@ def store_customers_remove(*, store: Store, customer_ids, user=None, api_key=Non
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
         return 0
+    # the id of a customer merged away names its survivor (customers/merging.py): in the
+    # same statement, the links of the customers the ids' tombstones were merged into (two
+    # merges deep; a tombstone has no links of its own)
+    tombstones = Customer.objects.filter(
+        tenant_id=store.tenant_id, uuid__in=ids, merged_into__isnull=False
+    )
     rows = list(
         CustomerStore.objects.select_for_update(of=("self",))
-        .filter(store=store, customer__uuid__in=ids)
+        .filter(store=store)
+        .filter(
+            Q(customer__uuid__in=ids)
+            | Q(customer_id__in=tombstones.values("merged_into_id"))
+            | Q(customer_id__in=tombstones.values("merged_into__merged_into_id"))
+        )
         .values_list("pk", "customer__uuid", "price_list_id", "created_at")
     )
     if not rows:

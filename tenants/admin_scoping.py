@@ -478,12 +478,16 @@ class TenantScopedAdmin(_ScopedBase, admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return CountedChangeList if self.count_scope else super().get_changelist(request, **kwargs)
 
+    def counted_rows(self):
+        """The rows ``count_scope`` counts (where the database keeps no count: SQLite)."""
+        return self.model._default_manager.all()
+
     def kept_count(self, request) -> int:
         """The number of rows the user may see, from the counts kept per tenant."""
         ids = admin_tenant_ids(request)
         if ids is None:
             ids = Tenant.objects.values_list("pk", flat=True)
-        rows = scope_rows(self.model._default_manager.all(), request, self.tenant_path)
+        rows = scope_rows(self.counted_rows(), request, self.tenant_path)
         return sum(
             counts.total(self.count_scope, tenant_id, rows.filter(**{self.tenant_path: tenant_id}))
             for tenant_id in ids

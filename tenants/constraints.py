@@ -59,6 +59,20 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "customer_unique_email_ci": ("email", "The email has already been taken."),
     "customer_unique_user": ("user", "This user is already linked to another customer."),
     "customer_not_merged_into_itself": (None, "A customer cannot be merged into itself."),
+    "identifier_unique_value": (
+        "value",
+        "This identifier already names another customer of this tenant.",
+    ),
+    "identifier_kind_valid": (
+        "kind",
+        "The kind must be email, discord, user, external or phone.",
+    ),
+    "identifier_value_not_blank": ("value", "An identifier needs a value."),
+    "merge_one_open_per_merged": (
+        "merged",
+        "This customer is already merged into another customer (undo that merge first).",
+    ),
+    "merge_not_with_itself": ("merged", "A customer cannot be merged with itself."),
     "customer_source_valid": (
         "source",
         "The source must be Discord, Email, Manual, Store, User or API.",
@@ -68,12 +82,6 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
         "key",
         "An address with this addressId already exists for this customer.",
     ),
-    "identifier_unique_value": ("value", "Another customer already has this identifier."),
-    "identifier_kind_valid": (
-        "kind",
-        "The kind must be email, Discord id, platform user, external id or phone.",
-    ),
-    "identifier_value_not_blank": ("value", "An identifier has a value."),
     # pricelists
     "product_unique_sku": ("sku", "This tenant already has a product with this SKU."),
     "product_price_gte_0": ("base_price", "The base price must be 0 or more."),

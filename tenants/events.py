@@ -57,16 +57,12 @@ class EventType(StrEnum):
     ORDER_CREATED = "order.created"
     ORDER_UPDATED = "order.updated"
     ORDER_STATUS_CHANGED = "order.status_changed"
-    # Reserved for the identity issue (merge, unmerge): declared so that subscribers may
-    # name them, never emitted yet.
+    # a merge and its undo (customers/merging.py): about the survivor, ``data`` the merge
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_UNMERGED = "customer.unmerged"
     # An erasure (customers/privacy.py): its data carries ids only (docs/privacy.md)
     CUSTOMER_REDACTED = "customer.redacted"
 
-
-#: types declared but not emitted yet
-RESERVED = frozenset({EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED})
 
 #: the kind of record each type's ``data`` is (its payload builder): the type's prefix, but
 #: for the tags, whose data is the customer's tag names
@@ -74,6 +70,8 @@ KIND_OF: dict[str, str] = {
     **{t.value: t.value.partition(".")[0] for t in EventType},
     EventType.CUSTOMER_TAGS_UPDATED.value: "customer_tags",
     EventType.CUSTOMER_REDACTED.value: "customer_redacted",
+    EventType.CUSTOMER_MERGED.value: "merge",
+    EventType.CUSTOMER_UNMERGED.value: "merge",
 }
 
 #: rows per INSERT of a bulk write (one statement per event would be the alternative)
@@ -248,10 +246,8 @@ def collect():
 
 
 def event(*, tenant, type, customer_uuid=None, data, previous_attributes=None) -> Event:
-    """An unsaved event (for ``emit_many``); a reserved type is refused."""
+    """An unsaved event (for ``emit_many``)."""
     type = EventType(type)
-    if type in RESERVED:
-        raise ValueError(f"{type} is reserved: nothing emits it yet.")
     return Event(
         tenant_id=getattr(tenant, "pk", tenant),
         type=type.value,

@@ -50,6 +50,9 @@ WRITTEN = {
     "b2b.contact": ("add", "change"),
     "b2b.salesorder": ("add", "change"),
     "b2b.orderline": ("add",),
+    # merges (customers/admin_merge.py): agents see them, merge ("add") and undo ("change");
+    # viewers do not
+    "customers.merge": ("view", "add", "change"),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import Resolver404, get_resolver, resolve
 
+from customers.merging import customer_merge
 from customers.models import Customer, CustomerExport
 from tenants import events
 from tenants.events import EventType
@@ -139,6 +140,9 @@ class Refs:
     extra: dict = field(default_factory=dict)
     event_id: str = ""
     export_id: str = ""
+    #: a merge of the tenant (hub merges), and a live customer besides ``customer_uuid``
+    merge_id: str = ""
+    twin_uuid: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -184,6 +188,10 @@ def populate(world, label: str) -> Refs:
         status=CustomerExport.Status.READY,
         bundle=label.encode(),
     )
+    # a merge (hub merges): a customer merged into another, which stays live beside the first
+    twin = CustomerFactory(tenant=tenant, name=f"{label} twin", email=f"{label}-twin@x.example")
+    ghost = CustomerFactory(tenant=tenant, name=f"{label} ghost", email=f"{label}-ghost@x.example")
+    merge = customer_merge(survivor=twin, merged=ghost)
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -201,6 +209,8 @@ def populate(world, label: str) -> Refs:
         endpoint_id=str(endpoint.id),
         delivery_id=str(webhook.id),
         export_id=str(export.id),
+        merge_id=str(merge.id),
+        twin_uuid=str(twin.uuid),
     )
 
 

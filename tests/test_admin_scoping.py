@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from b2b.models import Account, Contact, CreditCheck, SalesOrder
-from customers.models import Address, ClientType, Customer
+from customers.merging import customer_merge
+from customers.models import Address, ClientType, Customer, Merge
 from pricelists.models import PriceList, PriceListItem, Product
 from stores.models import CustomerStore, Store, StoreMembership
 from tenants.models import (
@@ -54,6 +55,9 @@ MAKERS = {
     Contact: lambda w: ContactFactory(customer=CustomerFactory(tenant=w.tenant)),
     SalesOrder: lambda w: SalesOrderFactory(customer=CustomerFactory(tenant=w.tenant)),
     CreditCheck: lambda w: CreditCheckFactory(customer=CustomerFactory(tenant=w.tenant)),
+    Merge: lambda w: customer_merge(
+        survivor=CustomerFactory(tenant=w.tenant), merged=CustomerFactory(tenant=w.tenant)
+    ),
     WebhookEndpoint: lambda w: WebhookEndpointFactory(tenant=w.tenant),
     WebhookDelivery: lambda w: WebhookDelivery.objects.create(
         endpoint=WebhookEndpointFactory(tenant=w.tenant),

@@ -160,6 +160,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "endpoint_id": refs.endpoint_id,
         "delivery_id": refs.delivery_id,
         "export_id": refs.export_id,
+        "merge_id": refs.merge_id,
     }
 
 

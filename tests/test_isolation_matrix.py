@@ -101,6 +101,9 @@ OWN_CONTEXT_EXPECTED = {
     ("customers/bulk", "delete"): {200},
     ("v1/<str:client_name>/peppered/customer/findByEmail", "post"): {404},
     ("api/orders", "post"): {400, 404},
+    # the victim's customers are unknown in the attacker's tenant
+    ("api/hub/merges", "post"): {404},
+    ("api/hub/merges", "get"): {200},
 }
 
 
@@ -156,6 +159,8 @@ def fill(route: str, dialect: str, ids: Refs, slug: str) -> str:
             return ids.delivery_id
         if name == "export_id":
             return ids.export_id
+        if name == "merge_id":
+            return ids.merge_id
         raise LookupError(f"no filler for path parameter {name!r} of route {route!r}")
 
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
@@ -237,6 +242,14 @@ def body(route: str, method: str, ids: Refs):
         ("api/hub/events/<str:event_id>/resend", "post"): None,
         ("api/hub/customers/<str:customer_id>/export", "post"): None,
         ("api/hub/customers/<str:customer_id>/erase", "post"): {"confirm": True},
+        # a preview: the same lookups and access as a merge, without moving the rows that the
+        # mass-assignment check watches (a merge moves them by design: tests/test_merge*.py)
+        ("api/hub/merges", "post"): {
+            "survivor_id": ids.twin_uuid,
+            "merged_id": ids.customer_uuid,
+            "dry_run": True,
+        },
+        ("api/hub/merges/<str:merge_id>/undo", "post"): None,
         ("api/auth/login", "post"): {"username": "nobody", "password": "wrong"},
         ("api/auth/logout", "post"): None,
         ("api/auth/token", "post"): {"username": "nobody", "password": "wrong"},

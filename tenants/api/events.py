@@ -29,13 +29,13 @@ from tenants.api.hub import (
     data_envelope,
     page_by_id,
 )
-from tenants.events import KIND_OF, RESERVED, EventType, payload_schema, retention_days
+from tenants.events import KIND_OF, EventType, payload_schema, retention_days
 from tenants.selectors import event_get, events_filter, events_visible
 
 TAGS = ["hub: events"]
 
-#: the types an event may have today (the reserved ones are listed in docs/events.md)
-EMITTED = [t.value for t in EventType if t not in RESERVED]
+#: the types an event may have
+EMITTED = [t.value for t in EventType]
 #: ``customer.*``, ``address.*``...: every type of one record kind
 FAMILIES = sorted({f"{t.partition('.')[0]}.*" for t in EMITTED})
 MAX_TYPES = 50

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.api.hub import privacy, views
+from customers.api.hub import merges, privacy, views
 
 urlpatterns = [
     path(
@@ -26,4 +26,7 @@ urlpatterns = [
         privacy.ExportDownloadView.as_view(),
         name="hub-export-download",
     ),
+    path("merges", merges.MergeListView.as_view(), name="hub-merges"),
+    path("merges/<str:merge_id>", merges.MergeDetailView.as_view(), name="hub-merge"),
+    path("merges/<str:merge_id>/undo", merges.MergeUndoView.as_view(), name="hub-merge-undo"),
 ]

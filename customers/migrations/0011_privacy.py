@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0008_identity_graph'),
+        ('customers', '0010_count_live_customers'),
         ('tenants', '0008_webhooks'),
     ]
 
