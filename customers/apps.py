@@ -6,8 +6,9 @@ class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from customers import privacy
+        from customers import merging, privacy
         from tenants.housekeeping import register_chore
 
         privacy.register_payload()  # customer.redacted's data (tenants.events)
+        privacy.register(merging.MergesPrivacy())  # a person's merges, exported and redacted
         register_chore("privacy_retention", privacy.retention_chore)

@@ -29,3 +29,4 @@ class CustomerErrorCode(StrEnum):
     MERGE_ALREADY_UNDONE = "merge_already_undone"
     MERGE_UNDO_BLOCKED = "merge_undo_blocked"
     CUSTOMER_MERGED = "customer_merged"
+    CUSTOMER_ERASED = "customer_erased"

@@ -511,6 +511,13 @@ def merge_undo(*, merge: Merge) -> Merge:
             "This merge was already undone.", code=CustomerErrorCode.MERGE_ALREADY_UNDONE
         )
     survivor, merged = merge.survivor, merge.merged
+    if survivor.erased_at is not None or merged.erased_at is not None:
+        # the person was forgotten (customers/privacy.py): the record is redacted, and
+        # nothing of them may come back
+        raise errors.Conflict(
+            "The customer was erased: its merges cannot be undone.",
+            code=CustomerErrorCode.CUSTOMER_ERASED,
+        )
     _lock_pair(survivor, merged, tombstones=True)
     if survivor.merged_into_id is not None:
         raise errors.Conflict(
@@ -572,3 +579,29 @@ def merge_get(*, tenant, merge_id) -> Merge:
     if merge is None:
         raise errors.NotFound("Merge not found.", code=CustomerErrorCode.MERGE_NOT_FOUND)
     return merge
+
+
+# --- privacy (customers/privacy.py): merges in a person's export and erasure ---------------------
+
+#: what stays of an erased person's merge: who merged, when, and which ids (no values)
+REDACTED_RECORD = {"redacted": True}
+
+
+class MergesPrivacy:
+    """A person's merges: exported whole; on erasure the record of moved and overwritten
+    values (names, emails, addresses...) is replaced, and an undo is refused from then on."""
+
+    key = "merges"
+
+    @staticmethod
+    def _of(customer: Customer):
+        return Merge.objects.filter(Q(survivor=customer) | Q(merged=customer))
+
+    def export(self, customer: Customer) -> dict:
+        from customers.privacy import row
+
+        return {"merges": [row(merge) for merge in self._of(customer).order_by("merged_at")]}
+
+    def erase(self, customer: Customer) -> dict[str, int]:
+        redacted = self._of(customer).update(record=REDACTED_RECORD, problems=[])
+        return {"merge_records": redacted}

@@ -355,6 +355,20 @@ def customer_bundle_data(customer: Customer) -> dict:
         dialects.update(part.pop("dialects", {}))
         data.update(part)
     data["dialects"] = dialects
+    # the records merged into this one are the same person's (issue 20): each tombstone keeps
+    # its own columns, history and events until an unmerge or an erasure
+    merged_records = []
+    for tombstone in _merged_into(customer):
+        event_list, deliveries = _events(tombstone)
+        merged_records.append(
+            {
+                "record": row(tombstone),
+                "history_rows": history_rows(Customer, id=tombstone.pk),
+                "events": event_list,
+                "webhook_deliveries": deliveries,
+            }
+        )
+    data["merged_records"] = merged_records
     return data
 
 
@@ -585,7 +599,7 @@ def customer_erase(*, customer: Customer, include_user: bool = False) -> Erasure
     its survivor), a customer that represents a store (a participant refuses)."""
     from customers.services import customer_lock
 
-    customer_lock(customer)  # an erased customer is a 404 there
+    customer_lock(customer, tombstone=True)  # an erased customer is a 404 there
     if customer.merged_into_id is not None:
         raise errors.Conflict(
             "The customer was merged into another: erase its survivor.",
