@@ -489,7 +489,6 @@ def test_list_filters(world):
     "query",
     [
         "type=customer.exploded",
-        "type=customer.redacted",
         "customer=not-a-uuid",
         "cursor=abc",
         "cursor=" + encode_cursor(["x"]),

@@ -33,19 +33,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def identify(customer: Customer) -> None:
-    """The customer's identifiers, as the identity graph holds them (customers/0008)."""
-    Identifier.objects.create(
-        tenant_id=customer.tenant_id,
-        customer=customer,
-        kind="email",
-        value=customer.email.casefold(),
-    )
-    Identifier.objects.create(
-        tenant_id=customer.tenant_id, customer=customer, kind="discord", value=customer.discord_id
-    )
-
-
 @pytest.fixture
 def pair(world):
     survivor = CustomerFactory(tenant=world.tenant, notes="VIP", credit=Decimal("10.00"))
@@ -84,8 +71,9 @@ def test_preview_says_which_value_survives_and_why_and_changes_nothing(world, pa
 
 def test_merge_moves_everything_and_leaves_a_tombstone(world, pair):
     survivor, merged = pair
-    identify(survivor)
-    identify(merged)
+    # the factory writes their identifiers (email, Discord id, phone), as the services do
+    identifiers = Identifier.objects.filter(customer__in=[survivor, merged]).count()
+    assert identifiers == 6
     vip, new = (
         ClientTypeFactory(tenant=world.tenant, name="vip"),
         ClientTypeFactory(tenant=world.tenant, name="new"),
@@ -113,7 +101,7 @@ def test_merge_moves_everything_and_leaves_a_tombstone(world, pair):
     assert survivor.credit == Decimal("12.50") and merged.credit == 0  # summed, never dropped
     assert survivor.notes == "VIP\n\nPrefers mail"
     assert set(survivor.tags.values_list("name", flat=True)) == {"vip", "new"}
-    assert Identifier.objects.filter(customer=survivor).count() == 4
+    assert Identifier.objects.filter(customer=survivor).count() == identifiers
     theirs.refresh_from_db()
     assert (theirs.customer_id, theirs.key) == (survivor.pk, "home-merged")
     assert merge.record["addresses"] == [

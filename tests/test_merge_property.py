@@ -74,12 +74,7 @@ def build(world, spec) -> Customer:
         fields["phone"] = ""
     if not spec["discord"]:
         fields["discord_id"] = ""
-    customer = CustomerFactory(tenant=world.tenant, **fields)
-    for kind, value in (("email", customer.email.casefold()), ("discord", customer.discord_id)):
-        if value:
-            Identifier.objects.create(
-                tenant=world.tenant, customer=customer, kind=kind, value=value
-            )
+    customer = CustomerFactory(tenant=world.tenant, **fields)  # with its identifiers
     addresses = [AddressFactory(customer=customer, key=key) for key in spec["addresses"]]
     if addresses and spec["default"]:
         Customer.objects.filter(pk=customer.pk).update(default_address=addresses[0])
