@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from customers.models import Address, Customer, Merge
+from customers.models import Address, Customer, Identifier, Merge
 from tests.conftest import bearer_client
 from tests.factories import AddressFactory, CustomerFactory, SalesOrderFactory
 from tests.openapi import openapi
@@ -125,3 +125,55 @@ def test_writes_to_the_merged_customer_during_the_merge(world):
     ]
     if on_survivor:
         assert survivor.notes in on_survivor
+
+
+def test_find_or_create_by_the_merged_email_while_the_merge_runs(world):
+    """Issue 20: 20 threads find-or-create through the data dialect with the merged record's
+    email and 20 different Discord ids while the merge runs: no 500, no second customer with
+    that email, and every Discord id is either the survivor's (answered 200) or refused with
+    a 4xx that says so (never attached to the tombstone, never silently dropped)."""
+    survivor = CustomerFactory(tenant=world.tenant, email="stays@example.com", discord_id="")
+    merged = CustomerFactory(tenant=world.tenant, email="twin@example.com", discord_id="")
+    discord_ids = [str(700000 + i) for i in range(20)]
+    finders = [bearer_client(world.agent, **{"x-tenant-id": "acme"}) for _ in discord_ids]
+    calls = [
+        (
+            lambda client=client, discord_id=discord_id: client.post(
+                "/api/data/customer",
+                {
+                    "discordId": discord_id,
+                    "discordUsername": f"u{discord_id}",
+                    "discordDisplayName": "Twin",
+                    "email": "twin@example.com",
+                },
+                format="json",
+            )
+        )
+        for client, discord_id in zip(finders, discord_ids, strict=True)
+    ]
+    results = together([merge_call(bearer_client(world.agent), survivor, merged), *calls])
+    assert results[0].status_code == 201, results[0].content
+    statuses = Counter(r.status_code for r in results[1:])
+    assert set(statuses) <= {200, 400, 409}, statuses  # 201 would be a duplicate
+
+    live = Customer.objects.filter(tenant=world.tenant, merged_into__isnull=True)
+    assert live.filter(email__iexact="twin@example.com").count() <= 1
+    assert (
+        Identifier.objects.get(
+            tenant=world.tenant, kind="email", value="twin@example.com"
+        ).customer_id
+        == survivor.pk
+    )
+    held = dict(
+        Identifier.objects.filter(
+            tenant=world.tenant, kind="discord", value__in=discord_ids
+        ).values_list("value", "customer_id")
+    )
+    answered_200 = {
+        d for d, r in zip(discord_ids, results[1:], strict=True) if r.status_code == 200
+    }
+    # each 200 attached its Discord id, and it now belongs to the survivor
+    assert set(held) == answered_200
+    assert set(held.values()) <= {survivor.pk}
+    survivor.refresh_from_db()
+    assert len(answered_200) <= 1 and (not answered_200 or survivor.discord_id in answered_200)
