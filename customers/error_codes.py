@@ -14,3 +14,5 @@ class CustomerErrorCode(StrEnum):
     UNKNOWN_CLIENT_TYPE = "unknown_client_type"
     CLIENT_TYPE_EXISTS = "client_type_exists"
     FORMULA_CELL = "formula_cell"
+    DUPLICATE_PAIR_NOT_FOUND = "duplicate_pair_not_found"
+    DUPLICATE_PAIR_MERGED = "duplicate_pair_merged"

@@ -26,7 +26,7 @@ WIRE = {
     CustomerErrorCode: {
         "customer_not_found", "email_taken", "discord_id_taken", "user_taken", "invalid_user",
         "address_exists", "address_not_found", "unknown_client_type", "client_type_exists",
-        "formula_cell",
+        "formula_cell", "duplicate_pair_not_found", "duplicate_pair_merged",
     },
     StoreErrorCode: {"missing_store", "invalid_store", "already_linked"},
     B2BErrorCode: {
