@@ -661,3 +661,6 @@ register_index_count(
     lambda tenant_ids: grouped_count(Customer.objects.all(), "tenant", tenant_ids),
     order=10,
 )
+
+# the "Possible duplicates" section of the 360 page and the review queue (issue 20)
+from customers import admin_duplicates  # noqa: E402, F401

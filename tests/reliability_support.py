@@ -8,7 +8,8 @@ from typing import Any
 
 from django.urls import Resolver404, get_resolver, resolve
 
-from customers.models import Customer
+from customers.duplicates import FoundPair, duplicate_pairs_record
+from customers.models import Customer, DuplicatePair
 from tenants import events
 from tenants.events import EventType
 from tenants.models import Event, WebhookAttempt, WebhookDelivery
@@ -138,6 +139,7 @@ class Refs:
     delivery_id: str = ""
     extra: dict = field(default_factory=dict)
     event_id: str = ""
+    pair_id: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -174,6 +176,13 @@ def populate(world, label: str) -> Refs:
         endpoint=endpoint, event=event, customer_uuid=customer.uuid, retry_until=event.occurred_at
     )
     WebhookAttempt.objects.create(delivery=webhook, status_code=500, response_excerpt=label)
+    # a possible duplicate of the customer, queued for review (customers/duplicates.py)
+    twin = CustomerFactory(tenant=tenant, name=f"{label} Twin", phone=customer.phone)
+    duplicate_pairs_record(
+        tenant=tenant,
+        pairs=[FoundPair(customer.pk, twin.pk, 85, ({"code": "same_phone", "detail": "x"},))],
+    )
+    pair = DuplicatePair.objects.get(tenant=tenant, customer_a=customer, customer_b=twin)
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -190,6 +199,7 @@ def populate(world, label: str) -> Refs:
         event_id=str(event.uuid),
         endpoint_id=str(endpoint.id),
         delivery_id=str(webhook.id),
+        pair_id=str(pair.pk),
     )
 
 

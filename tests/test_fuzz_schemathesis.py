@@ -83,6 +83,7 @@ ID_PARAMETERS = {
     "event_id",
     "endpoint_id",
     "delivery_id",
+    "pair_id",
 }
 
 
@@ -156,6 +157,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "event_id": refs.event_id,
         "endpoint_id": refs.endpoint_id,
         "delivery_id": refs.delivery_id,
+        "pair_id": refs.pair_id,
     }
 
 

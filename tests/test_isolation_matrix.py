@@ -154,6 +154,8 @@ def fill(route: str, dialect: str, ids: Refs, slug: str) -> str:
             return ids.endpoint_id
         if name == "delivery_id":
             return ids.delivery_id
+        if name == "pair_id":
+            return ids.pair_id
         raise LookupError(f"no filler for path parameter {name!r} of route {route!r}")
 
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
@@ -233,6 +235,7 @@ def body(route: str, method: str, ids: Refs):
             "post",
         ): None,
         ("api/hub/events/<str:event_id>/resend", "post"): None,
+        ("api/hub/duplicates/<str:pair_id>/dismiss", "post"): None,
         ("api/auth/login", "post"): {"username": "nobody", "password": "wrong"},
         ("api/auth/logout", "post"): None,
         ("api/auth/token", "post"): {"username": "nobody", "password": "wrong"},
