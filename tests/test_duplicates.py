@@ -320,8 +320,7 @@ PIONEERS = (
 
 def test_a_batch_takes_the_queries_of_one_customer(world, django_assert_max_num_queries):
     made = [
-        person(world.tenant, PIONEERS[n % 10], phone=f"+3166000{n % 5:04d}").pk
-        for n in range(30)
+        person(world.tenant, PIONEERS[n % 10], phone=f"+3166000{n % 5:04d}").pk for n in range(30)
     ]
     rows = customers_after(tenant=world.tenant, after_pk=0, limit=100)
     with django_assert_max_num_queries(12):
