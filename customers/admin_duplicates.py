@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.admin import Panel, customer_admin_extend
-from customers.duplicates import duplicate_candidates, duplicate_pair_dismiss
+from customers.duplicates import duplicate_candidates, duplicate_pair_dismiss, reason_label
 from customers.models import Customer, DuplicatePair
 from tenants.admin_scoping import TenantScopedAdmin
 
@@ -33,6 +33,10 @@ def duplicates_panel(request, customer) -> dict:
         "candidates": [
             {
                 "candidate": candidate,
+                "reasons": [
+                    {"label": reason_label(r["code"]), "code": r["code"], "detail": r["detail"]}
+                    for r in candidate.reasons
+                ],
                 "url": customer_360_url(candidate.customer_id),
                 "compare_url": compare_url(customer, candidate.customer_id),
             }
@@ -62,13 +66,13 @@ class DuplicatePairAdmin(TenantScopedAdmin):
     list_display = (
         "first_customer",
         "second_customer",
+        "compare",
         "score",
         "reason_list",
         "status",
         "found_at",
         "decided_by",
         "decided_at",
-        "compare",
     )
     list_display_links = None
     list_filter = ("status",)
@@ -113,7 +117,9 @@ class DuplicatePairAdmin(TenantScopedAdmin):
     @admin.display(description="reasons")
     def reason_list(self, obj):
         return format_html_join(
-            "", "<div><code>{}</code> {}</div>", ((r["code"], r["detail"]) for r in obj.reasons)
+            "",
+            '<div title="{}">{}: {}</div>',
+            ((r["code"], reason_label(r["code"]), r["detail"]) for r in obj.reasons),
         )
 
     @admin.display(description="")

@@ -58,6 +58,22 @@ class Reason(StrEnum):
     SIMILAR_NAME = "similar_name"
 
 
+#: what a person reads for each reason (the back office)
+REASON_LABELS = {
+    Reason.SAME_EMAIL: "Same email",
+    Reason.SAME_PHONE: "Same phone",
+    Reason.SAME_EXTERNAL_ID: "Same external id",
+    Reason.SAME_DISCORD_USERNAME: "Same Discord user name",
+    Reason.SAME_NAME_POSTCODE: "Same name and postcode",
+    Reason.SAME_NAME: "Same name",
+    Reason.SIMILAR_NAME: "Similar name",
+}
+
+
+def reason_label(code: str) -> str:
+    return REASON_LABELS.get(code, code)
+
+
 #: how much each reason alone says that two records are one person (0..100)
 WEIGHTS = {
     Reason.SAME_EMAIL: 95,

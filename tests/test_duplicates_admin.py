@@ -31,7 +31,7 @@ def test_the_360_page_shows_the_candidates_with_score_reasons_and_compare_link(w
     section = page[page.index('id="c360-duplicates"') :]
     section = section[: section.index("</table>")]
     assert "Augusta King" in section and "Grace Hopper" not in section
-    assert "same_phone" in section and "+31611110000" in section
+    assert "Same phone: +31611110000" in section and 'data-code="same_phone"' in section
     assert '<td class="c360-duplicate-score">85</td>' in section
     assert reverse("admin:customers_customer_change", args=[twin.pk]) in section
     assert "Compare / merge" in section
@@ -60,7 +60,7 @@ def test_the_queue_shows_the_tenants_pairs_and_agents_dismiss(world, other):
     response = client.get(QUEUE)
     assert changelist_pks(response) == {mine.pk}
     page = response.content.decode()
-    assert "same_name" in page and "Compare / merge" in page and "dismiss" in page
+    assert "Same name: ada lovelace" in page and "Compare / merge" in page and "dismiss" in page
     response = client.post(QUEUE, {"action": "dismiss", "_selected_action": [mine.pk]})
     assert response.status_code == 302
     mine.refresh_from_db()
