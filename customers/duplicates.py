@@ -91,6 +91,11 @@ SIMILAR_MIN = 0.5
 #: the most customers one name (exact, or similar) brings in
 NAME_CAP = 50
 SIMILAR_CAP = 20
+#: the most customers the finder takes at once: PostgreSQL proves that a partial index
+#: (``phone <> ''``) serves ``phone IN (...)`` for lists of up to 100 values only
+BATCH_MAX = 100
+#: the most similar names searched for each of a customer's names
+SIMILAR_NAMES = 5
 #: how many first letters of a name's longest word select the names compared without pg_trgm
 FALLBACK_PREFIX = 4
 #: the most values of one kind taken from one customer (a customer with 500 emails is not
@@ -212,16 +217,21 @@ def _capped(values: Iterable[str]) -> set[str]:
 def _subjects(tenant, rows: list[dict]) -> dict[int, _Subject]:
     ids = [row["id"] for row in rows]
     known: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for customer_id, kind, value in Identifier.objects.filter(
-        tenant=tenant,
-        customer_id__in=ids,
-        kind__in=[IdentifierKind.EMAIL, IdentifierKind.PHONE, IdentifierKind.EXTERNAL],
-    ).values_list("customer_id", "kind", "value"):
+    for customer_id, kind, value in (
+        Identifier.objects.filter(
+            tenant=tenant,
+            customer_id__in=ids,
+            kind__in=[IdentifierKind.EMAIL, IdentifierKind.PHONE, IdentifierKind.EXTERNAL],
+        )
+        .order_by()
+        .values_list("customer_id", "kind", "value")
+    ):
         known[customer_id][kind].add(value)
     postcodes: dict[int, set[str]] = defaultdict(set)
     for customer_id, postal_code in (
         Address.objects.filter(customer_id__in=ids)
         .exclude(postal_code="")
+        .order_by()
         .values_list("customer_id", "postal_code")
     ):
         postcodes[customer_id].add(norm_postcode(postal_code))
@@ -264,8 +274,10 @@ def _by_identifiers(tenant, subjects, found: _Found) -> None:
             query |= Q(kind=kind, value__in=list(values))
     if not query:
         return
-    rows = Identifier.objects.filter(query, tenant=tenant).values_list(
-        "customer_id", "kind", "value"
+    rows = (
+        Identifier.objects.filter(query, tenant=tenant)
+        .order_by()
+        .values_list("customer_id", "kind", "value")
     )
     for customer_id, kind, value in rows:
         values, reason = maps[kind]
@@ -281,51 +293,64 @@ def _by_columns(tenant, subjects, found: _Found) -> None:
     externals = _index(subjects, "externals")
     emails = _index(subjects, "emails")
     usernames = _index(subjects, "discord_username")
-    query = Q()
+    # each branch names its partial index's predicate (customers/migrations/0007), which
+    # PostgreSQL does not prove from an IN list of many values
+    contact = Q()
     if phones:
-        query |= Q(phone__in=list(phones))
+        contact |= Q(phone__in=list(phones)) & ~Q(phone="")
     if externals:
-        query |= Q(external_id__in=list(externals))
+        contact |= Q(external_id__in=list(externals)) & ~Q(external_id="")
     if emails:
-        query |= Q(email_upper__in=[Upper(Value(v)) for v in emails])
-    if usernames:
-        query |= Q(username_upper__in=[Upper(Value(v)) for v in usernames])
-    if not query:
-        return
-    rows = (
-        customers_for_tenant(tenant=tenant)
-        .annotate(email_upper=Upper("email"), username_upper=Upper("discord_username"))
-        .filter(query)
-        .values_list("id", "phone", "external_id", "email", "discord_username")
+        contact |= Q(email_upper__in=[Upper(Value(v)) for v in emails])
+    # the Discord user names in a query of their own: PostgreSQL has no statistics of the
+    # partial index's expression, guesses thousands of rows per name, and would rather scan
+    # the tenant than combine this index scan with the others
+    queries = [
+        contact,
+        Q(username_upper__in=[Upper(Value(v)) for v in usernames]) & ~Q(username_upper="")
+        if usernames
+        else Q(),
+    ]
+    live = customers_for_tenant(tenant=tenant).annotate(
+        email_upper=Upper("email"), username_upper=Upper("discord_username")
     )
-    for customer_id, phone, external_id, email, username in rows[: NAME_CAP * len(subjects)]:
-        for sid in phones.get(phone, ()):
-            found.add(sid, customer_id, Reason.SAME_PHONE, phone)
-        for sid in externals.get(external_id.strip(), ()):
-            found.add(sid, customer_id, Reason.SAME_EXTERNAL_ID, external_id)
-        for sid in emails.get(email.strip().casefold(), ()):
-            found.add(sid, customer_id, Reason.SAME_EMAIL, email)
-        for sid in usernames.get(norm_text(username), ()):
-            found.add(sid, customer_id, Reason.SAME_DISCORD_USERNAME, username)
+    for query in queries:
+        if not query:
+            continue
+        rows = (
+            live.filter(query)
+            .order_by()
+            .values_list("id", "phone", "external_id", "email", "discord_username")
+        )
+        # no LIMIT: with one, PostgreSQL would rather scan until it has enough rows
+        for customer_id, phone, external_id, email, username in rows:
+            for sid in phones.get(phone, ()):
+                found.add(sid, customer_id, Reason.SAME_PHONE, phone)
+            for sid in externals.get(external_id.strip(), ()):
+                found.add(sid, customer_id, Reason.SAME_EXTERNAL_ID, external_id)
+            for sid in emails.get(email.strip().casefold(), ()):
+                found.add(sid, customer_id, Reason.SAME_EMAIL, email)
+            for sid in usernames.get(norm_text(username), ()):
+                found.add(sid, customer_id, Reason.SAME_DISCORD_USERNAME, username)
 
 
 def _capped_per(queryset: QuerySet, *partition) -> QuerySet:
     """At most ``NAME_CAP`` rows per value of ``partition`` (lowest primary keys first)."""
-    return queryset.annotate(
-        rank=Window(RowNumber(), partition_by=list(partition), order_by=F("id").asc())
-    ).filter(rank__lte=NAME_CAP)
+    return (
+        queryset.annotate(
+            rank=Window(RowNumber(), partition_by=list(partition), order_by=F("id").asc())
+        )
+        .filter(rank__lte=NAME_CAP)
+        .order_by()
+    )
 
 
 NAME_ROW = ("id", "name", "local_name", "first_name", "preposition", "last_name")
 
 
-def _by_names(tenant, subjects, found: _Found) -> None:
-    """Other customers known by one of the subjects' names, as "same name and postcode" when
-    they also share a postcode (indexes customer_name_upper, customer_local_name_upper,
-    customer_full_name_upper of customers/migrations/0009)."""
-    keys = _index(subjects, "names")
-    if not keys:
-        return
+def _name_rows_portable(tenant, keys) -> list[dict]:
+    """The first ``NAME_CAP`` live customers of each name (by name, local name, or first and
+    last name), with Django's window functions (SQLite; a window reads the whole name)."""
     live = customers_for_tenant(tenant=tenant)
     upper_keys = [Upper(Value(key)) for key in keys]
     rows = list(
@@ -338,13 +363,9 @@ def _by_names(tenant, subjects, found: _Found) -> None:
         live.annotate(local_upper=Upper("local_name")).filter(local_upper__in=upper_keys),
         Upper("local_name"),
     ).values(*NAME_ROW)
-    # first and last name: the key's first and last words (a preposition between them is
-    # compared in Python below)
     pairs = Q()
-    for key in keys:
-        words = key.split()
-        if len(words) >= 2:
-            pairs |= Q(last_upper=Upper(Value(words[-1])), first_upper=Upper(Value(words[0])))
+    for first, last in _first_and_last(keys):
+        pairs |= Q(last_upper=Upper(Value(last)), first_upper=Upper(Value(first)))
     if pairs:
         rows += _capped_per(
             live.annotate(last_upper=Upper("last_name"), first_upper=Upper("first_name")).filter(
@@ -353,12 +374,75 @@ def _by_names(tenant, subjects, found: _Found) -> None:
             Upper("last_name"),
             Upper("first_name"),
         ).values(*NAME_ROW)
+    return rows
+
+
+def _first_and_last(keys) -> list[tuple[str, str]]:
+    """A name's first and last words (a preposition between them is compared in Python)."""
+    return sorted({(k.split()[0], k.split()[-1]) for k in keys if len(k.split()) >= 2})
+
+
+def _name_rows_postgresql(tenant, keys) -> list[dict]:
+    """As ``_name_rows_portable`` in one statement: for each name, an index scan of the name
+    B-trees in id order that stops after ``NAME_CAP`` rows (customers/migrations/0009)."""
+    table = Customer._meta.db_table
+    columns = ", ".join(f"cc.{field}" for field in NAME_ROW)
+    live = "cc.merged_into_id IS NULL AND cc.erased_at IS NULL"
+    pairs = _first_and_last(keys)
+    # the table name is the model's; every value is a parameter
+    sql = f"""
+        SELECT c.* FROM unnest(%(keys)s::text[]) AS k (raw)
+        CROSS JOIN LATERAL (
+            (SELECT {columns} FROM {table} cc
+             WHERE cc.tenant_id = %(tenant)s AND UPPER(cc.name) = UPPER(k.raw)
+               AND UPPER(cc.name) <> '' AND {live}
+             ORDER BY cc.id LIMIT %(cap)s)
+            UNION ALL
+            (SELECT {columns} FROM {table} cc
+             WHERE cc.tenant_id = %(tenant)s AND UPPER(cc.local_name) = UPPER(k.raw)
+               AND UPPER(cc.local_name) <> '' AND {live}
+             ORDER BY cc.id LIMIT %(cap)s)
+        ) c
+        UNION ALL
+        SELECT c.* FROM unnest(%(firsts)s::text[], %(lasts)s::text[]) AS p (first, last)
+        CROSS JOIN LATERAL (
+            SELECT {columns} FROM {table} cc
+            WHERE cc.tenant_id = %(tenant)s AND UPPER(cc.last_name) = UPPER(p.last)
+              AND UPPER(cc.first_name) = UPPER(p.first) AND UPPER(cc.last_name) <> ''
+              AND {live}
+            ORDER BY cc.id LIMIT %(cap)s
+        ) c
+    """
+    params = {
+        "keys": list(keys),
+        "firsts": [first for first, _ in pairs],
+        "lasts": [last for _, last in pairs],
+        "tenant": tenant.pk,
+        "cap": NAME_CAP,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [dict(zip(NAME_ROW, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _by_names(tenant, subjects, found: _Found) -> None:
+    """Other customers known by one of the subjects' names, as "same name and postcode" when
+    they also share a postcode (indexes customer_name_upper, customer_local_name_upper,
+    customer_full_name_upper of customers/migrations/0009)."""
+    keys = _index(subjects, "names")
+    if not keys:
+        return
+    if connection.vendor == "postgresql":
+        rows = _name_rows_postgresql(tenant, keys)
+    else:
+        rows = _name_rows_portable(tenant, keys)
     if not rows:
         return
     postcodes: dict[int, set[str]] = defaultdict(set)
     for customer_id, postal_code in (
         Address.objects.filter(customer_id__in={row["id"] for row in rows})
         .exclude(postal_code="")
+        .order_by()
         .values_list("customer_id", "postal_code")
     ):
         postcodes[customer_id].add(norm_postcode(postal_code))
@@ -373,9 +457,10 @@ def _by_names(tenant, subjects, found: _Found) -> None:
 
 
 def _similar_pairs_postgresql(tenant, subjects) -> list[tuple[int, int, float, str]]:
-    """(subject, candidate, similarity, candidate's name) by pg_trgm over the trigram indexes
-    of name and local name (customers/migrations/0002): one index search per subject's
-    name, at most ``SIMILAR_CAP`` each, in one statement."""
+    """(subject, candidate, similarity, candidate's name) by pg_trgm, in one statement: for
+    each of the subjects' names, the ``SIMILAR_NAMES`` most similar distinct names of the
+    tenant (``customers_name_key`` and its trigram index, customers/migrations/0009), then
+    the first ``SIMILAR_CAP`` live customers called each (the name B-trees, in id order)."""
     sids, keys = [], []
     for sid, subject in subjects.items():
         for key in subject.names:
@@ -384,25 +469,43 @@ def _similar_pairs_postgresql(tenant, subjects) -> list[tuple[int, int, float, s
     if not keys:
         return []
     table = Customer._meta.db_table
+    # the table name is the model's; every value is a parameter
     sql = f"""
-        SELECT k.sid, c.id, c.sim, c.shown
-        FROM unnest(%s::bigint[], %s::text[]) AS k(sid, raw)
+        SELECT k.sid, c.id, n.sim, c.shown
+        FROM unnest(%(sids)s::bigint[], %(keys)s::text[]) AS k (sid, raw)
         CROSS JOIN LATERAL (
-            SELECT cc.id,
-                   GREATEST(similarity(UPPER(cc.name), UPPER(k.raw)),
-                            similarity(UPPER(cc.local_name), UPPER(k.raw))) AS sim,
-                   CASE WHEN cc.name <> '' THEN cc.name ELSE cc.local_name END AS shown
-            FROM {table} cc
-            WHERE cc.tenant_id = %s
-              AND (UPPER(cc.name) %% UPPER(k.raw) OR UPPER(cc.local_name) %% UPPER(k.raw))
-              AND cc.merged_into_id IS NULL AND cc.erased_at IS NULL AND cc.id <> k.sid
-            ORDER BY sim DESC, cc.id
-            LIMIT %s
+            SELECT nk.key, similarity(nk.key, UPPER(k.raw)) AS sim
+            FROM customers_name_key nk
+            WHERE nk.tenant_id = %(tenant)s
+              AND nk.key %% UPPER(k.raw)
+              AND nk.key <> UPPER(k.raw)
+              AND similarity(nk.key, UPPER(k.raw)) >= %(least)s
+            ORDER BY sim DESC, nk.key
+            LIMIT %(names)s
+        ) n
+        CROSS JOIN LATERAL (
+            (SELECT cc.id, cc.name AS shown FROM {table} cc
+             WHERE cc.tenant_id = %(tenant)s AND UPPER(cc.name) = n.key AND UPPER(cc.name) <> ''
+               AND cc.merged_into_id IS NULL AND cc.erased_at IS NULL AND cc.id <> k.sid
+             ORDER BY cc.id LIMIT %(cap)s)
+            UNION ALL
+            (SELECT cc.id, cc.local_name AS shown FROM {table} cc
+             WHERE cc.tenant_id = %(tenant)s AND UPPER(cc.local_name) = n.key
+               AND UPPER(cc.local_name) <> ''
+               AND cc.merged_into_id IS NULL AND cc.erased_at IS NULL AND cc.id <> k.sid
+             ORDER BY cc.id LIMIT %(cap)s)
         ) c
-        WHERE c.sim >= %s
-    """  # the table name is the model's; every value is a parameter
+    """
+    params = {
+        "sids": sids,
+        "keys": keys,
+        "tenant": tenant.pk,
+        "least": SIMILAR_MIN,
+        "names": SIMILAR_NAMES,
+        "cap": SIMILAR_CAP,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sids, keys, tenant.pk, SIMILAR_CAP, SIMILAR_MIN])
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
@@ -425,19 +528,20 @@ def _similar_pairs_fallback(tenant, subjects) -> list[tuple[int, int, float, str
     rows = (
         customers_for_tenant(tenant=tenant)
         .filter(query)
+        .order_by("pk")
         .values_list("id", "name", "local_name")[: SIMILAR_CAP * 10 * len(words)]
     )
     best: dict[tuple[int, int], tuple[float, str]] = {}
     for customer_id, name, local_name in rows:
-        shown = name or local_name
-        texts = [norm_text(t) for t in (name, local_name) if t]
+        texts = [(norm_text(text), text) for text in (name, local_name) if text]
         for word, keyed in words.items():
-            if not any(word in text for text in texts):
-                continue
-            for sid, key in keyed:
-                score = max(similarity(text, key) for text in texts)
-                if score >= SIMILAR_MIN and best.get((sid, customer_id), (0,))[0] < score:
-                    best[(sid, customer_id)] = (score, shown)
+            for normalized, shown in texts:
+                if word not in normalized:
+                    continue
+                for sid, key in keyed:
+                    score = similarity(normalized, key)
+                    if score >= SIMILAR_MIN and best.get((sid, customer_id), (0,))[0] < score:
+                        best[(sid, customer_id)] = (score, shown)
     return [(sid, cid, score, shown) for (sid, cid), (score, shown) in best.items()]
 
 
@@ -468,8 +572,56 @@ def _dismissed(tenant, subject_ids) -> set[tuple[int, int]]:
             Q(customer_a_id__in=subject_ids) | Q(customer_b_id__in=subject_ids), tenant=tenant
         )
         .exclude(status=DuplicateStatus.OPEN)
+        .order_by()
         .values_list("customer_a_id", "customer_b_id")
     )
+
+
+NAME_REASONS = frozenset({Reason.SAME_NAME, Reason.SAME_NAME_POSTCODE, Reason.SIMILAR_NAME})
+
+
+def _drop_hopeless(found: _Found, min_score: int) -> None:
+    """Forget the candidates that cannot reach ``min_score`` even with the best name reason
+    ``_names_compared`` may still add (a same name of 40 alone, most often), before their
+    rows are read."""
+    for candidates in found.by_subject.values():
+        for cid in list(candidates):
+            weights = [weight for weight, _ in candidates[cid].values()]
+            if not NAME_REASONS & set(candidates[cid]):
+                weights.append(max(WEIGHTS[Reason.SAME_NAME], SIMILAR_WEIGHT))
+            if combined_score(weights) < min_score:
+                del candidates[cid]
+
+
+def _names_compared(subject: _Subject, row: dict, found: _Found) -> None:
+    """Weigh the names of a candidate another reason found: the same name (a name beyond
+    the lookup's cap), or a similar one (one the search did not run for, or did not reach),
+    by the same similarity as pg_trgm's."""
+    reasons = found.by_subject[subject.row["id"]][row["id"]]
+    if NAME_REASONS & set(reasons):
+        return
+    theirs = name_keys(row)
+    same = [key for key in theirs if key in subject.names]
+    if same:
+        found.add(subject.row["id"], row["id"], Reason.SAME_NAME, same[0])
+        return
+    best, shown = 0.0, ""
+    for text, original in (
+        (norm_text(row["name"]), row["name"]),
+        (norm_text(row["local_name"]), row["local_name"]),
+    ):
+        for key in subject.names:
+            score = similarity(text, key) if text else 0.0
+            if score > best:
+                best, shown = score, original
+    if best >= SIMILAR_MIN:
+        found.add(
+            subject.row["id"],
+            row["id"],
+            Reason.SIMILAR_NAME,
+            f"{shown} ({best:.2f})",
+            weight=SIMILAR_WEIGHT * best,
+        )
 
 
 def ordered(a: int, b: int) -> tuple[int, int]:
@@ -480,17 +632,26 @@ def candidates_for_rows(
     *, tenant, rows: list[dict], limit: int, min_score: int = 0
 ) -> dict[int, list[Candidate]]:
     """The candidates of each of ``rows`` (live customers of ``tenant`` as rows of
-    ``SUBJECT_FIELDS``): the best ``limit`` of each with a score of at least ``min_score``,
-    best first (then oldest). A fixed number of queries, whatever the number of rows."""
+    ``SUBJECT_FIELDS``, at most ``BATCH_MAX``): the best ``limit`` of each with a score of at
+    least ``min_score``, best first (then oldest). A fixed number of queries.
+
+    A similar name alone never scores ``SIMILAR_WEIGHT`` (its similarity is below 1): with a
+    ``min_score`` that high, similar names are not searched, only weighed on the candidates
+    the other reasons found (``_names_compared``), as they are in any case."""
     if not rows:
         return {}
+    if len(rows) > BATCH_MAX:
+        raise ValueError(f"at most {BATCH_MAX} customers at once")
     subjects = _subjects(tenant, rows)
     found = _Found()
     _by_identifiers(tenant, subjects, found)
     _by_columns(tenant, subjects, found)
     _by_names(tenant, subjects, found)
-    _by_similar_names(tenant, subjects, found)
+    if min_score < SIMILAR_WEIGHT:
+        _by_similar_names(tenant, subjects, found)
     out: dict[int, list[Candidate]] = {sid: [] for sid in subjects}
+    if min_score:
+        _drop_hopeless(found, min_score)
     ids = found.candidate_ids()
     if not ids:
         return out
@@ -498,6 +659,7 @@ def candidates_for_rows(
         row["id"]: row
         for row in customers_for_tenant(tenant=tenant)
         .filter(pk__in=ids)
+        .order_by()
         .values("id", "uuid", *DISPLAY_NAME_FIELDS)
     }
     decided = _dismissed(tenant, list(subjects))
@@ -507,6 +669,7 @@ def candidates_for_rows(
             row = shown.get(cid)  # an identifier of a tombstone finds nobody
             if row is None or ordered(sid, cid) in decided:
                 continue
+            _names_compared(subjects[sid], row, found)
             strongest = sorted(reasons.items(), key=lambda item: (-item[1][0], item[0]))
             score = combined_score(weight for weight, _ in reasons.values())
             if score < min_score:

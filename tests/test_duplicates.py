@@ -554,3 +554,37 @@ def test_queue_api_queries_are_bounded(world, django_assert_max_num_queries):
     queue(client)
     with django_assert_max_num_queries(8):
         assert len(queue(client)["data"]) == 10
+
+
+def test_a_renamed_customer_is_found_by_its_new_name(world):
+    """On PostgreSQL the distinct names are kept by a trigger (customers/migrations/0009):
+    a change of name (or local name) is searchable at once."""
+    ada = person(world.tenant, "Ada Lovelace")
+    other = person(world.tenant, "Grace Hopper")
+    assert duplicate_candidates(customer=ada) == []
+    other.local_name = "Ada Lovelance"
+    other.save(update_fields=["local_name"])
+    [candidate] = duplicate_candidates(customer=ada)
+    assert candidate.customer_id == other.pk
+    assert [r["code"] for r in candidate.reasons] == [Reason.SIMILAR_NAME]
+    assert candidate.reasons[0]["detail"].startswith("Ada Lovelance (")
+
+
+def test_the_finder_weighs_names_without_searching_them(world):
+    """With a minimum score a name alone cannot reach, similar names are not searched but
+    still weighed on what the other reasons found: the same answer either way."""
+    ada = person(world.tenant, "Ada Lovelace", discord_username="countess")
+    typo = person(world.tenant, "Ada Lovelance", discord_username="Countess")
+    person(world.tenant, "Ada Lovelance")  # a similar name alone: 44, below 50
+    rows = customers_after(tenant=world.tenant, after_pk=ada.pk - 1, limit=1)
+    strong = candidates_for_rows(tenant=world.tenant, rows=rows, limit=20, min_score=50)
+    [candidate] = strong[ada.pk]
+    assert candidate.customer_id == typo.pk
+    assert [r["code"] for r in candidate.reasons] == [
+        Reason.SAME_DISCORD_USERNAME,
+        Reason.SIMILAR_NAME,
+    ]
+    expected = combined_score([70, 50 * similarity("ada lovelace", "ada lovelance")])
+    assert candidate.score == expected
+    everything = candidates_for_rows(tenant=world.tenant, rows=rows, limit=20)[ada.pk]
+    assert everything[0] == candidate and len(everything) == 2

@@ -30,7 +30,12 @@ class Command(BaseCommand):
             help="continue an interrupted run after the last customer it did",
         )
         parser.add_argument("--dry-run", action="store_true", help="find and count, record nothing")
-        parser.add_argument("--batch-size", type=int, default=500, help="customers per batch")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=duplicates.BATCH_MAX,
+            help=f"customers per batch, at most {duplicates.BATCH_MAX} (the default)",
+        )
         parser.add_argument(
             "--min-score",
             type=int,
@@ -44,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         tenant = tenant_for(options["tenant"])
-        batch_size = max(options["batch_size"], 1)
+        batch_size = min(max(options["batch_size"], 1), duplicates.BATCH_MAX)
         dry_run = options["dry_run"]
         after, done, found = 0, 0, 0
         if not dry_run:
