@@ -5,6 +5,7 @@ customer 360 page and the review queue (``DuplicatePair``), whose Dismiss action
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -101,6 +102,10 @@ class DuplicatePairAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a deleted pair would be found again: dismiss it instead
+
+    def save_model(self, request, obj, form, change):
+        # never called (a pair's page is read-only): a pair changes by duplicate_pair_dismiss
+        raise PermissionDenied("A pair is decided with the Dismiss action.")
 
     @admin.display(description="customer", ordering="customer_a")
     def first_customer(self, obj):

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from b2b.models import Account, Contact, CreditCheck, SalesOrder
-from customers.models import Address, ClientType, Customer
+from customers.duplicates import FoundPair, duplicate_pairs_record
+from customers.models import Address, ClientType, Customer, DuplicatePair
 from pricelists.models import PriceList, PriceListItem, Product
 from stores.models import CustomerStore, Store, StoreMembership
 from tenants.models import (
@@ -38,6 +39,13 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+def make_pair(w) -> DuplicatePair:
+    a, b = CustomerFactory(tenant=w.tenant), CustomerFactory(tenant=w.tenant)
+    duplicate_pairs_record(tenant=w.tenant, pairs=[FoundPair(a.pk, b.pk, 60, ())])
+    return DuplicatePair.objects.get(customer_a=a, customer_b=b)
+
+
 MAKERS = {
     Tenant: lambda w: w.tenant,
     Membership: lambda w: Membership.objects.get(user=w.agent),
@@ -54,6 +62,7 @@ MAKERS = {
     Contact: lambda w: ContactFactory(customer=CustomerFactory(tenant=w.tenant)),
     SalesOrder: lambda w: SalesOrderFactory(customer=CustomerFactory(tenant=w.tenant)),
     CreditCheck: lambda w: CreditCheckFactory(customer=CustomerFactory(tenant=w.tenant)),
+    DuplicatePair: make_pair,
     WebhookEndpoint: lambda w: WebhookEndpointFactory(tenant=w.tenant),
     WebhookDelivery: lambda w: WebhookDelivery.objects.create(
         endpoint=WebhookEndpointFactory(tenant=w.tenant),
