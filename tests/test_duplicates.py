@@ -588,3 +588,17 @@ def test_the_finder_weighs_names_without_searching_them(world):
     assert candidate.score == expected
     everything = candidates_for_rows(tenant=world.tenant, rows=rows, limit=20)[ada.pk]
     assert everything[0] == candidate and len(everything) == 2
+
+
+def test_dismiss_with_an_idempotency_key_answers_the_same_twice(world):
+    ada, twin = person(world.tenant, "Ada Lovelace"), person(world.tenant, "Ada Lovelace")
+    duplicate_pairs_record(tenant=world.tenant, pairs=[FoundPair(ada.pk, twin.pk, 40, ())])
+    pair = DuplicatePair.objects.get()
+    client = bearer_client(world.agent)
+    url = f"/api/hub/duplicates/{pair.pk}/dismiss"
+    first = client.post(url, HTTP_IDEMPOTENCY_KEY="dismiss-1")
+    second = client.post(url, HTTP_IDEMPOTENCY_KEY="dismiss-1")
+    assert first.status_code == second.status_code == 200
+    assert json_of(first) == json_of(second)
+    assert second["Idempotent-Replayed"] == "true"
+    assert json_of(first)["data"]["status"] == "dismissed"
