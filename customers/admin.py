@@ -681,3 +681,6 @@ customer_admin_extend(
         Panel("Privacy", "admin/customers/customer/panels/privacy.html", privacy_panel, order=900)
     ]
 )
+
+# the "Possible duplicates" section of the 360 page and the review queue (issue 20)
+from customers import admin_duplicates  # noqa: E402, F401

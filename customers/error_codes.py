@@ -30,3 +30,6 @@ class CustomerErrorCode(StrEnum):
     MERGE_UNDO_BLOCKED = "merge_undo_blocked"
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_ERASED = "customer_erased"
+    # the duplicates' review queue (customers/duplicates.py)
+    DUPLICATE_PAIR_NOT_FOUND = "duplicate_pair_not_found"
+    DUPLICATE_PAIR_MERGED = "duplicate_pair_merged"

@@ -392,3 +392,85 @@ class Merge(TenantOwnedModel):
 
     def __str__(self):
         return f"Merge {self.id}"
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DISMISSED = "dismissed", "Dismissed"
+    MERGED = "merged", "Merged"
+
+
+class DuplicatePair(TenantOwnedModel):
+    """Two customers of a tenant that may be one person: the review queue
+    (customers/duplicates.py, docs/duplicates.md).
+
+    The pair is ordered (``customer_a`` has the lower primary key), so each pair has one row
+    per tenant whichever side found it. A dismissed pair is never opened again: the finder
+    records only the pairs that have no row yet, or refreshes the score of an open one.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    customer_a = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    customer_b = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    score = models.PositiveSmallIntegerField(editable=False)
+    reasons = models.JSONField(default=list, editable=False)
+    status = models.CharField(
+        max_length=16,
+        choices=DuplicateStatus.choices,
+        default=DuplicateStatus.OPEN,
+        editable=False,
+    )
+    found_at = models.DateTimeField(editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        verbose_name = "possible duplicate"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer_a", "customer_b"], name="duplicatepair_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_a__lt=F("customer_b")), name="duplicatepair_ordered"
+            ),
+            models.CheckConstraint(condition=Q(score__lte=100), name="duplicatepair_score_range"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "dismissed", "merged"]),
+                name="duplicatepair_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-score", "id"], name="duplicatepair_queue"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_a} ~ {self.customer_b} ({self.score})"
+
+
+class DuplicateScan(models.Model):
+    """Where ``manage.py find_duplicates`` is in a tenant's customers: the last primary key
+    it has done, so that ``--resume`` continues after it (customers/duplicates.py)."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_customer_id = models.BigIntegerField(default=0)
+    customers_done = models.BigIntegerField(default=0)
+    pairs_recorded = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"duplicate scan of {self.tenant_id}"

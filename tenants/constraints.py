@@ -82,6 +82,10 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
         "key",
         "An address with this addressId already exists for this customer.",
     ),
+    "duplicatepair_unique": (None, "These two customers are already a pair in the review queue."),
+    "duplicatepair_ordered": (None, "A pair names two different customers, the older first."),
+    "duplicatepair_score_range": ("score", "The score is between 0 and 100."),
+    "duplicatepair_status_valid": ("status", "The status must be open, dismissed or merged."),
     # pricelists
     "product_unique_sku": ("sku", "This tenant already has a product with this SKU."),
     "product_price_gte_0": ("base_price", "The base price must be 0 or more."),

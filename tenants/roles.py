@@ -31,6 +31,7 @@ VIEWED = (
     "customers.customer",
     "customers.address",
     "customers.clienttype",
+    "customers.duplicatepair",
     "stores.store",
     "stores.customerstore",
     "pricelists.product",
@@ -45,6 +46,7 @@ VIEWED = (
 WRITTEN = {
     "customers.customer": ("add", "change"),
     "customers.address": ("add", "change"),
+    "customers.duplicatepair": ("change",),  # dismiss a pair
     "stores.customerstore": ("add", "change"),
     "b2b.account": ("add", "change"),
     "b2b.contact": ("add", "change"),

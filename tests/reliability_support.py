@@ -8,8 +8,9 @@ from typing import Any
 
 from django.urls import Resolver404, get_resolver, resolve
 
+from customers.duplicates import FoundPair, duplicate_pairs_record
 from customers.merging import customer_merge
-from customers.models import Customer, CustomerExport
+from customers.models import Customer, CustomerExport, DuplicatePair
 from tenants import events
 from tenants.events import EventType
 from tenants.models import Event, WebhookAttempt, WebhookDelivery
@@ -143,6 +144,7 @@ class Refs:
     #: a merge of the tenant (hub merges), and a live customer besides ``customer_uuid``
     merge_id: str = ""
     twin_uuid: str = ""
+    pair_id: str = ""
 
 
 def populate(world, label: str) -> Refs:
@@ -192,6 +194,13 @@ def populate(world, label: str) -> Refs:
     twin = CustomerFactory(tenant=tenant, name=f"{label} twin", email=f"{label}-twin@x.example")
     ghost = CustomerFactory(tenant=tenant, name=f"{label} ghost", email=f"{label}-ghost@x.example")
     merge = customer_merge(survivor=twin, merged=ghost)
+    # a possible duplicate of the customer, queued for review (customers/duplicates.py)
+    lookalike = CustomerFactory(tenant=tenant, name=f"{label} Lookalike", phone=customer.phone)
+    duplicate_pairs_record(
+        tenant=tenant,
+        pairs=[FoundPair(customer.pk, lookalike.pk, 85, ({"code": "same_phone", "detail": "x"},))],
+    )
+    pair = DuplicatePair.objects.get(tenant=tenant, customer_a=customer, customer_b=lookalike)
     return Refs(
         world=world,
         slug=tenant.slug,
@@ -211,6 +220,7 @@ def populate(world, label: str) -> Refs:
         export_id=str(export.id),
         merge_id=str(merge.id),
         twin_uuid=str(twin.uuid),
+        pair_id=str(pair.pk),
     )
 
 

@@ -293,7 +293,7 @@ def test_360_page_shows_everything_about_the_customer(world, staff, django_asser
     CreditCheckFactory(customer=customer, credit_score=777)
     customer_update(customer=customer, phone="0612340123")
     client = admin_client(staff)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(40 + 12):  # + the possible duplicates' (at most 12)
         response = client.get(url_360(customer))
     assert response.status_code == 200
     page = response.content.decode()

@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from b2b.models import Account, Contact, CreditCheck, SalesOrder
+from customers.duplicates import FoundPair, duplicate_pairs_record
 from customers.merging import customer_merge
-from customers.models import Address, ClientType, Customer, Merge
+from customers.models import Address, ClientType, Customer, DuplicatePair, Merge
 from pricelists.models import PriceList, PriceListItem, Product
 from stores.models import CustomerStore, Store, StoreMembership
 from tenants.models import (
@@ -39,6 +40,13 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+def make_pair(w) -> DuplicatePair:
+    a, b = CustomerFactory(tenant=w.tenant), CustomerFactory(tenant=w.tenant)
+    duplicate_pairs_record(tenant=w.tenant, pairs=[FoundPair(a.pk, b.pk, 60, ())])
+    return DuplicatePair.objects.get(customer_a=a, customer_b=b)
+
+
 MAKERS = {
     Tenant: lambda w: w.tenant,
     Membership: lambda w: Membership.objects.get(user=w.agent),
@@ -58,6 +66,7 @@ MAKERS = {
     Merge: lambda w: customer_merge(
         survivor=CustomerFactory(tenant=w.tenant), merged=CustomerFactory(tenant=w.tenant)
     ),
+    DuplicatePair: make_pair,
     WebhookEndpoint: lambda w: WebhookEndpointFactory(tenant=w.tenant),
     WebhookDelivery: lambda w: WebhookDelivery.objects.create(
         endpoint=WebhookEndpointFactory(tenant=w.tenant),

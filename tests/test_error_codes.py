@@ -29,7 +29,7 @@ WIRE = {
         "formula_cell", "identifier_taken", "identity_conflict", "confirmation_required",
         "merged_away", "not_a_person", "user_shared", "export_not_found", "export_not_ready",
         "merge_not_found", "merge_blocked", "merge_already_undone", "merge_undo_blocked",
-        "customer_merged", "customer_erased",
+        "customer_merged", "customer_erased", "duplicate_pair_not_found", "duplicate_pair_merged",
     },
     StoreErrorCode: {"missing_store", "invalid_store", "already_linked"},
     B2BErrorCode: {

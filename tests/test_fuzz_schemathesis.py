@@ -84,6 +84,7 @@ ID_PARAMETERS = {
     "endpoint_id",
     "delivery_id",
     "export_id",
+    "pair_id",
 }
 
 
@@ -161,6 +162,7 @@ def real_ids(path: str, refs) -> dict[str, str]:
         "delivery_id": refs.delivery_id,
         "export_id": refs.export_id,
         "merge_id": refs.merge_id,
+        "pair_id": refs.pair_id,
     }
 
 

@@ -161,6 +161,8 @@ def fill(route: str, dialect: str, ids: Refs, slug: str) -> str:
             return ids.export_id
         if name == "merge_id":
             return ids.merge_id
+        if name == "pair_id":
+            return ids.pair_id
         raise LookupError(f"no filler for path parameter {name!r} of route {route!r}")
 
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
@@ -250,6 +252,7 @@ def body(route: str, method: str, ids: Refs):
             "dry_run": True,
         },
         ("api/hub/merges/<str:merge_id>/undo", "post"): None,
+        ("api/hub/duplicates/<str:pair_id>/dismiss", "post"): None,
         ("api/auth/login", "post"): {"username": "nobody", "password": "wrong"},
         ("api/auth/logout", "post"): None,
         ("api/auth/token", "post"): {"username": "nobody", "password": "wrong"},

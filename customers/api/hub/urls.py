@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.api.hub import merges, privacy, views
+from customers.api.hub import duplicates, merges, privacy, views
 
 urlpatterns = [
     path(
@@ -29,4 +29,15 @@ urlpatterns = [
     path("merges", merges.MergeListView.as_view(), name="hub-merges"),
     path("merges/<str:merge_id>", merges.MergeDetailView.as_view(), name="hub-merge"),
     path("merges/<str:merge_id>/undo", merges.MergeUndoView.as_view(), name="hub-merge-undo"),
+    path(
+        "customers/<str:customer_id>/duplicates",
+        duplicates.CustomerDuplicatesView.as_view(),
+        name="hub-customer-duplicates",
+    ),
+    path("duplicates", duplicates.DuplicatePairListView.as_view(), name="hub-duplicates"),
+    path(
+        "duplicates/<str:pair_id>/dismiss",
+        duplicates.DuplicatePairDismissView.as_view(),
+        name="hub-duplicates-dismiss",
+    ),
 ]
