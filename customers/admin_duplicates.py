@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.admin import Panel, customer_admin_extend
+from customers.admin_merge import merge_start_url
 from customers.duplicates import duplicate_candidates, duplicate_pair_dismiss, reason_label
 from customers.models import Customer, DuplicatePair
 from tenants.admin_scoping import TenantScopedAdmin
@@ -19,9 +20,14 @@ PANEL_LIMIT = 10
 
 
 def compare_url(customer: Customer, other_id: int) -> str:
-    """Where "Compare / merge" leads: the other record's admin page, until the merge screen
-    (issue 20 item 6) takes its place."""
-    return reverse("admin:customers_customer_change", args=[other_id])
+    """Where "Compare / merge" leads: the merge screen with the two records side by side and
+    the preview (customers/admin_merge.py)."""
+    return f"{reverse('admin:customers_merge_start', args=[customer.pk])}?other={other_id}"
+
+
+def may_merge(request, customer: Customer) -> bool:
+    """Whether the user may merge ``customer`` (agents and admins): viewers get no link."""
+    return merge_start_url(request, customer) is not None
 
 
 def customer_360_url(customer_id: int) -> str:
@@ -30,6 +36,7 @@ def customer_360_url(customer_id: int) -> str:
 
 def duplicates_panel(request, customer) -> dict:
     candidates = duplicate_candidates(customer=customer, limit=PANEL_LIMIT)
+    mergeable = bool(candidates) and may_merge(request, customer)
     return {
         "candidates": [
             {
@@ -39,7 +46,7 @@ def duplicates_panel(request, customer) -> dict:
                     for r in candidate.reasons
                 ],
                 "url": customer_360_url(candidate.customer_id),
-                "compare_url": compare_url(customer, candidate.customer_id),
+                "compare_url": compare_url(customer, candidate.customer_id) if mergeable else None,
             }
             for candidate in candidates
         ],
@@ -76,6 +83,14 @@ class DuplicatePairAdmin(TenantScopedAdmin):
         "decided_at",
     )
     list_display_links = None
+
+    def get_list_display(self, request):
+        # the merge screen is for agents and admins: a viewer's queue has no link to it
+        shown = super().get_list_display(request)
+        if not self.has_change_permission(request):
+            return tuple(column for column in shown if column != "compare")
+        return shown
+
     list_filter = ("status",)
     list_select_related = ("customer_a", "customer_b", "decided_by")
     fields = (

@@ -845,6 +845,39 @@ def duplicate_pairs_mark_merged(*, survivor: Customer, merged: Customer, by=None
     )
 
 
+def duplicate_pairs_unmerged(*, survivor: Customer, merged: Customer) -> int:
+    """The undo's part (for customers/merging.py): the pair the merge decided is open again,
+    for a person to decide anew (the two are two live customers again)."""
+    a, b = ordered(survivor.pk, merged.pk)
+    return DuplicatePair.objects.filter(
+        tenant_id=survivor.tenant_id,
+        customer_a_id=a,
+        customer_b_id=b,
+        status=DuplicateStatus.MERGED,
+    ).update(
+        status=DuplicateStatus.OPEN, decided_by=None, decided_at=None, updated_at=timezone.now()
+    )
+
+
+class DuplicatesPrivacy:
+    """A person's pairs in the review queue (customers/privacy.py): exported; deleted on
+    erasure (their reasons quote the person's values)."""
+
+    key = "duplicates"
+
+    @staticmethod
+    def _of(customer: Customer):
+        return DuplicatePair.objects.filter(Q(customer_a=customer) | Q(customer_b=customer))
+
+    def export(self, customer: Customer) -> dict:
+        from customers.privacy import row
+
+        return {"duplicate_pairs": [row(pair) for pair in self._of(customer).order_by("pk")]}
+
+    def erase(self, customer: Customer) -> dict[str, int]:
+        return {"duplicate_pairs": self._of(customer).delete()[0]}
+
+
 @service_atomic()
 def duplicate_scan_start(*, tenant, resume: bool) -> DuplicateScan:
     """The scan's position: kept when resuming one that has not finished, else from the

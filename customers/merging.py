@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from customers.duplicates import duplicate_pairs_mark_merged, duplicate_pairs_unmerged
 from customers.error_codes import CustomerErrorCode
 from customers.models import Address, Customer, Identifier, Merge
 from customers.services import (
@@ -35,7 +36,7 @@ from customers.services import (
 )
 from tenants import errors, events
 from tenants.events import EventType
-from tenants.history import history_context
+from tenants.history import history_context, history_user
 from tenants.ids import parse_uuid
 
 # --- the participants (other apps' records of a customer) ----------------------------------------
@@ -384,6 +385,8 @@ def customer_merge(*, survivor: Customer, merged: Customer, fields=None) -> Merg
             "participants": moved,
         }
         merge.save(update_fields=["record", "updated_at"])
+        # the review queue's pair of the two is decided (customers/duplicates.py)
+        duplicate_pairs_mark_merged(survivor=survivor, merged=merged, by=history_user())
     events.emit_about(survivor, EventType.CUSTOMER_MERGED, events.payload("merge", merge))
     customer_changed(survivor, before)
     return merge
@@ -559,6 +562,7 @@ def merge_undo(*, merge: Merge) -> Merge:
         merge.undone_by = events.current_actor()
         merge.problems = problems
         merge.save(update_fields=["undone_at", "undone_by", "problems", "updated_at"])
+    duplicate_pairs_unmerged(survivor=survivor, merged=merged)
     events.emit_about(survivor, EventType.CUSTOMER_UNMERGED, events.payload("merge", merge))
     customer_changed(survivor, before)
     return merge

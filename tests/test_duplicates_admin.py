@@ -25,16 +25,27 @@ def test_the_360_page_shows_the_candidates_with_score_reasons_and_compare_link(w
     ada = person(world.tenant, "Ada Lovelace", phone="+31611110000")
     twin = person(world.tenant, "Augusta King", phone="+31611110000")
     person(world.tenant, "Grace Hopper")
-    response = admin_client(world.viewer).get(page_360(ada))
-    assert response.status_code == 200
-    page = response.content.decode()
-    section = page[page.index('id="c360-duplicates"') :]
-    section = section[: section.index("</table>")]
+
+    def section_for(user) -> str:
+        response = admin_client(user).get(page_360(ada))
+        assert response.status_code == 200
+        page = response.content.decode()
+        section = page[page.index('id="c360-duplicates"') :]
+        return section[: section.index("</table>")]
+
+    section = section_for(world.viewer)
     assert "Augusta King" in section and "Grace Hopper" not in section
     assert "Same phone: +31611110000" in section and 'data-code="same_phone"' in section
     assert '<td class="c360-duplicate-score">85</td>' in section
-    assert reverse("admin:customers_customer_change", args=[twin.pk]) in section
-    assert "Compare / merge" in section
+    assert reverse("admin:customers_customer_360", args=[twin.pk]) in section
+    assert "Compare / merge" not in section  # a viewer may not merge
+    # an agent's link opens the merge screen with the two side by side
+    section = section_for(world.agent)
+    merge_screen = f"{reverse('admin:customers_merge_start', args=[ada.pk])}?other={twin.pk}"
+    assert f'href="{merge_screen}">Compare / merge' in section
+    response = admin_client(world.agent).get(merge_screen)
+    assert response.status_code == 200
+    assert "Augusta King" in response.content.decode()
 
 
 def test_the_360_page_says_when_there_is_none(world):

@@ -11,8 +11,9 @@ import zipfile
 import pytest
 
 from customers import privacy
+from customers.duplicates import FoundPair, duplicate_pairs_record
 from customers.merging import customer_merge, merge_undo
-from customers.models import Customer, Merge
+from customers.models import Customer, DuplicatePair, Merge
 from tenants import errors
 from tests.conftest import bearer_client
 from tests.factories import AddressFactory, CustomerFactory, MembershipFactory, TenantFactory
@@ -97,6 +98,27 @@ def privacy_redacted() -> dict:
     from customers.merging import REDACTED_RECORD
 
     return REDACTED_RECORD
+
+
+def test_erasure_takes_the_persons_pairs_out_of_the_review_queue(pair):
+    tenant, _, survivor, merged = pair
+    other = CustomerFactory(tenant=tenant, name="Someone Else")
+    duplicate_pairs_record(
+        tenant=tenant,
+        pairs=[
+            FoundPair(survivor.pk, merged.pk, 90, ({"code": "same_name", "detail": "Orla"},)),
+            FoundPair(merged.pk, other.pk, 40, ()),
+            FoundPair(survivor.pk, other.pk, 40, ()),
+        ],
+    )
+    keep = CustomerFactory(tenant=tenant)
+    duplicate_pairs_record(tenant=tenant, pairs=[FoundPair(other.pk, keep.pk, 40, ())])
+    customer_merge(survivor=survivor, merged=merged)  # the merged record's pairs go too
+    receipt = privacy.customer_erase(customer=Customer.objects.get(pk=survivor.pk))
+    assert receipt.counts["duplicate_pairs"] == 3
+    assert list(DuplicatePair.objects.values_list("customer_a", "customer_b")) == [
+        (other.pk, keep.pk)
+    ]
 
 
 def test_the_merge_of_an_erased_person_cannot_be_undone(pair):
