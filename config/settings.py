@@ -308,7 +308,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # the actor of a history entry and of a change event: one enum, one name
-    "ENUM_NAME_OVERRIDES": {"ActorTypeEnum": ["user", "api_key", "system"]},
+    # "status" names two choice sets (orders', duplicate pairs'): each keeps a stable name
+    "ENUM_NAME_OVERRIDES": {
+        "ActorTypeEnum": ["user", "api_key", "system"],
+        "StatusEnum": ["draft", "confirmed", "shipped", "delivered", "cancelled"],
+        "DuplicatePairStatusEnum": ["open", "dismissed", "merged"],
+    },
     "SCHEMA_PATH_PREFIX": r"/",
     "DISABLE_ERRORS_AND_WARNINGS": False,
     "POSTPROCESSING_HOOKS": [

@@ -73,6 +73,18 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
         "This customer is already merged into another customer (undo that merge first).",
     ),
     "merge_not_with_itself": ("merged", "A customer cannot be merged with itself."),
+    "customerexport_status_valid": (
+        "status",
+        "The status must be queued, ready, delivered, failed or expired.",
+    ),
+    "customerexport_bundle_only_when_ready": (
+        "bundle",
+        "An export keeps its bundle only while it is ready to download.",
+    ),
+    "erasurereceipt_one_per_customer": (
+        "customer_pk",
+        "This customer was already erased.",
+    ),
     "customer_source_valid": (
         "source",
         "The source must be Discord, Email, Manual, Store, User or API.",

@@ -25,8 +25,8 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 @pytest.mark.parametrize(
     ("path", "shows"),
     [
-        ("/api/docs/", "Find or create a customer by discordId"),
-        ("/api/redoc/", "Find or create a customer by discordId"),
+        ("/api/docs/", "Find or create a customer (by discordId, then userId, then email)"),
+        ("/api/redoc/", "Find or create a customer (by discordId, then userId, then email)"),
     ],
     ids=["swagger-ui", "redoc"],
 )
