@@ -875,7 +875,39 @@ class DuplicatesPrivacy:
         return {"duplicate_pairs": [row(pair) for pair in self._of(customer).order_by("pk")]}
 
     def erase(self, customer: Customer) -> dict[str, int]:
-        return {"duplicate_pairs": self._of(customer).delete()[0]}
+        counts = {"duplicate_pairs": self._of(customer).delete()[0]}
+        if connection.vendor == "postgresql":
+            counts["name_keys"] = _forget_name_keys(customer)
+        return counts
+
+
+def _forget_name_keys(customer: Customer) -> int:
+    """Delete the names the customer has or had (its history rows: erasure runs before they
+    are blanked) from the tenant's distinct names (``customers_name_key``, PostgreSQL: kept by
+    a trigger that only adds) unless another customer has them now: an erased person's name
+    must not stay behind in the similar-name index."""
+    names = {(customer.name, customer.local_name)}
+    names.update(Customer.history.filter(id=customer.pk).values_list("name", "local_name"))
+    keys = sorted({name.upper() for pair in names for name in pair if name})
+    if not keys:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DELETE FROM customers_name_key nk
+            WHERE nk.tenant_id = %s AND nk.key = ANY(%s)
+              AND NOT EXISTS (
+                SELECT 1 FROM customers_customer c
+                WHERE c.tenant_id = nk.tenant_id AND c.id <> %s
+                  AND UPPER(c.name) <> '' AND UPPER(c.name) = nk.key)
+              AND NOT EXISTS (
+                SELECT 1 FROM customers_customer c
+                WHERE c.tenant_id = nk.tenant_id AND c.id <> %s
+                  AND UPPER(c.local_name) <> '' AND UPPER(c.local_name) = nk.key)
+            """,
+            [customer.tenant_id, keys, customer.pk, customer.pk],
+        )
+        return cursor.rowcount
 
 
 @service_atomic()
