@@ -8,7 +8,9 @@ one, and no number of reasons passes 100. docs/duplicates.md lists the reasons a
 Every reason is an indexed lookup (docs/duplicates.md names the index of each), and the
 finder works on a *batch* of up to ``BATCH_MAX`` customers at once with a fixed number of
 queries: ``duplicate_candidates`` (one customer: the API and the 360 page) is a batch of one,
-and ``manage.py find_duplicates`` walks a tenant in keyset batches. The number of rows each
+and ``manage.py find_duplicates`` walks a tenant in keyset batches, reading the tenant's names
+and shared values once (``NameHeads``) and running the finder for the customers that may
+have a candidate. The number of rows each
 lookup may read is capped per name (``NAME_CAP``, ``SIMILAR_CAP``), so that a name shared
 by thousands of customers stays a bounded read.
 

@@ -151,7 +151,7 @@ def main(samples: int = 100) -> None:
         "machine": machine(),
         "load_before": load_before,
         "load_after": load_average(),
-        "command": "python -m tests.bench.duplicates " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python -m tests.bench.duplicates", *sys.argv[1:]]),
         "candidates": found,
         "find_duplicates": scan,
         "targets": targets,

@@ -4,8 +4,9 @@
                                             [--min-score S] [--no-progress]
 
 Walks the tenant's live customers in primary-key order, a keyset batch at a time (memory
-stays flat whatever their number), finds each one's candidates as the API does
-(customers/duplicates.py) and records the pairs scoring at least ``--min-score`` in the
+stays flat whatever their number), finds the candidates of those that may have one as the API
+does (customers/duplicates.py: at the default minimum the tenant's names and shared values
+are read once, ``NameHeads``) and records the pairs scoring at least ``--min-score`` in the
 review queue; dismissed and merged pairs are never reopened. After each batch the position
 (the last customer done) is kept in the tenant's ``DuplicateScan`` row, in the batch's own
 transaction: ``--resume`` continues an interrupted run after it. docs/duplicates.md.
