@@ -8,7 +8,9 @@ one, and no number of reasons passes 100. docs/duplicates.md lists the reasons a
 Every reason is an indexed lookup (docs/duplicates.md names the index of each), and the
 finder works on a *batch* of up to ``BATCH_MAX`` customers at once with a fixed number of
 queries: ``duplicate_candidates`` (one customer: the API and the 360 page) is a batch of one,
-and ``manage.py find_duplicates`` walks a tenant in keyset batches. The number of rows each
+and ``manage.py find_duplicates`` walks a tenant in keyset batches, reading the tenant's names
+and shared values once (``NameHeads``) and running the finder for the customers that may
+have a candidate. The number of rows each
 lookup may read is capped per name (``NAME_CAP``, ``SIMILAR_CAP``), so that a name shared
 by thousands of customers stays a bounded read.
 
@@ -27,6 +29,7 @@ from uuid import UUID
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Value, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, Upper
 from django.utils import timezone
 
@@ -188,6 +191,7 @@ class _Subject:
     discord_username: str
     names: list[str]
     postcodes: set[str]
+    postcode_keys: set[str]  # as ``NameHeads`` compares them
 
 
 class _Found:
@@ -214,6 +218,21 @@ def _capped(values: Iterable[str]) -> set[str]:
     return set(sorted(v for v in values if v)[:VALUES_CAP])
 
 
+def _postal_codes(ids) -> dict[int, set[tuple[str, str]]]:
+    """The customers' postcodes, each as written and as ``NameHeads`` keys it."""
+    key, spaces = _postcode_sql(f'"{Address._meta.db_table}"."postal_code"')
+    out: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for customer_id, postal_code, postcode_key in (
+        Address.objects.filter(customer_id__in=ids)
+        .exclude(postal_code="")
+        .annotate(postcode_key=RawSQL(key, spaces))
+        .order_by()
+        .values_list("customer_id", "postal_code", "postcode_key")
+    ):
+        out[customer_id].add((postal_code, postcode_key))
+    return out
+
+
 def _subjects(tenant, rows: list[dict]) -> dict[int, _Subject]:
     ids = [row["id"] for row in rows]
     known: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -227,14 +246,7 @@ def _subjects(tenant, rows: list[dict]) -> dict[int, _Subject]:
         .values_list("customer_id", "kind", "value")
     ):
         known[customer_id][kind].add(value)
-    postcodes: dict[int, set[str]] = defaultdict(set)
-    for customer_id, postal_code in (
-        Address.objects.filter(customer_id__in=ids)
-        .exclude(postal_code="")
-        .order_by()
-        .values_list("customer_id", "postal_code")
-    ):
-        postcodes[customer_id].add(norm_postcode(postal_code))
+    postal_codes = _postal_codes(ids)
     subjects = {}
     for row in rows:
         kinds = known[row["id"]]
@@ -245,7 +257,8 @@ def _subjects(tenant, rows: list[dict]) -> dict[int, _Subject]:
             externals=_capped({(row["external_id"] or "").strip()} | kinds["external"]),
             discord_username=norm_text(row["discord_username"]),
             names=name_keys(row),
-            postcodes=postcodes[row["id"]] - {""},
+            postcodes={norm_postcode(p) for p, _ in postal_codes[row["id"]]} - {""},
+            postcode_keys={key for _, key in postal_codes[row["id"]]},
         )
     return subjects
 
@@ -628,8 +641,285 @@ def ordered(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
+# --- a whole-tenant pass: the name lookups read once --------------------------------------
+
+#: the least minimum score at which a pass reads the names from ``NameHeads``: below it a
+#: same name alone (40) or a similar name alone (under 50) would be a pair, and every
+#: customer's names are looked up (and searched) as for the API
+HEADS_MIN_SCORE = SIMILAR_WEIGHT
+
+#: what ``norm_postcode`` removes (``str.split``'s whitespace, of which these are the ones a
+#: postcode may hold), removed in SQL too: equal postcodes have equal SQL keys
+_POSTCODE_SPACES = (" ", "\t", "\n", "\r", "\xa0")
+
+
+def _postcode_sql(column: str) -> tuple[str, list[str]]:
+    """A postcode's key in SQL (spaces removed, upper-cased: both databases): a superset of
+    ``norm_postcode``'s equality that Python narrows down."""
+    expression = column
+    for _ in _POSTCODE_SPACES:
+        expression = f"REPLACE({expression}, %s, '')"
+    return f"UPPER({expression})", list(_POSTCODE_SPACES)
+
+
+#: the kinds of name lookup (``_name_rows_postgresql`` and ``_name_rows_portable``)
+BY_NAME, BY_LOCAL_NAME, BY_FIRST_AND_LAST = 1, 2, 3
+
+
+#: a value compared as written: printable ASCII words single-spaced (stripping, folding
+#: case and collapsing spaces then change nothing that SQL's UPPER and TRIM do not)
+_USUAL = {"postgresql": "^[!-~]+( [!-~]+)*$", "sqlite": r"\A[!-~]+( [!-~]+)*\Z"}
+#: how many customers a pass reads at once to choose the ones worth looking up
+PASS_CHUNK = 1000
+
+
+class NameHeads:
+    """What a whole-tenant pass (``manage.py find_duplicates``) reads once instead of for
+    each customer, in two temporary tables of the connection built when it starts.
+
+    *The heads of every name.* ``_by_names`` gives a customer, for each of its names, the
+    first ``NAME_CAP`` live customers called so (by name, by local name, by first and last
+    name), then reads their postcodes: at ~540 customers per name, a pass would read each
+    name's first customers and their addresses again for each of its ~540 customers. The
+    heads table keeps those first customers of every name of the tenant with the postcodes
+    of their addresses (a head without one can only be a "same name", which another reason
+    must have found first), and ``lookup`` finds a batch's in it in one statement: the
+    same candidates as ``_by_names`` for a batch of one, so that a pass records what
+    ``duplicate_candidates`` scores. Hence only for a minimum score of at least
+    ``HEADS_MIN_SCORE``: the same names that share no postcode are ``_names_compared``'s.
+
+    *The customers sharing a value.* A customer can be a candidate's subject only when it
+    shares an email, a phone, an external id or a Discord user name (column or identifier)
+    with another customer, or a name and postcode with a head. The shared table holds the
+    first kind (grouped by value over the tenant: a superset, since a value that is not
+    written as ``_USUAL`` puts its customer in too), and ``batches`` looks the second up,
+    so that the finder runs for those customers only (a few in a hundred).
+
+    A snapshot: a customer created, renamed or given a new value after it was built is found
+    by the next pass (one merged or erased meanwhile finds nobody)."""
+
+    table = "hub_duplicate_name_heads"
+    shared = "hub_duplicate_shared"
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+
+    def __enter__(self) -> NameHeads:
+        self.build()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.drop()
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.shared}")
+
+    def build(self) -> None:
+        self.drop()
+        tenant_id = Customer._meta.get_field("tenant").target_field.get_db_prep_value(
+            self.tenant.pk, connection
+        )
+        with connection.cursor() as cursor:
+            self._build_heads(cursor, tenant_id)
+            self._build_shared(cursor, tenant_id)
+
+    def _build_heads(self, cursor, tenant_id) -> None:
+        customers = Customer._meta.db_table
+        addresses = Address._meta.db_table
+        live = "c.merged_into_id IS NULL AND c.erased_at IS NULL AND c.tenant_id = %s"
+        postcode, spaces = _postcode_sql("a.postal_code")
+        # the partitions are the lookups' conditions; the names are the model's tables
+        sql = f"""
+            INSERT INTO {self.table} (kind, v1, v2, customer_id, postcode, postal_code)
+            SELECT h.kind, h.v1, h.v2, h.id, {postcode}, a.postal_code
+            FROM (
+                SELECT {BY_NAME} AS kind, UPPER(c.name) AS v1, '' AS v2, c.id,
+                       ROW_NUMBER() OVER (PARTITION BY UPPER(c.name) ORDER BY c.id) AS rank
+                FROM {customers} c WHERE {live} AND UPPER(c.name) <> ''
+                UNION ALL
+                SELECT {BY_LOCAL_NAME}, UPPER(c.local_name), '', c.id,
+                       ROW_NUMBER() OVER (PARTITION BY UPPER(c.local_name) ORDER BY c.id)
+                FROM {customers} c WHERE {live} AND UPPER(c.local_name) <> ''
+                UNION ALL
+                SELECT {BY_FIRST_AND_LAST}, UPPER(c.first_name), UPPER(c.last_name), c.id,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY UPPER(c.last_name), UPPER(c.first_name) ORDER BY c.id
+                       )
+                FROM {customers} c WHERE {live} AND UPPER(c.last_name) <> ''
+            ) h
+            JOIN {addresses} a ON a.customer_id = h.id
+            WHERE h.rank <= %s AND a.postal_code <> ''
+        """
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {self.table} (kind integer NOT NULL, v1 text NOT NULL,"
+            " v2 text NOT NULL, customer_id bigint NOT NULL, postcode text NOT NULL,"
+            " postal_code text NOT NULL)"
+        )
+        cursor.execute(sql, [*spaces, tenant_id, tenant_id, tenant_id, NAME_CAP])
+        cursor.execute(f"CREATE INDEX {self.table}_key ON {self.table} (kind, v1, v2, postcode)")
+        cursor.execute(f"ANALYZE {self.table}")
+
+    def _build_shared(self, cursor, tenant_id) -> None:
+        customers = Customer._meta.db_table
+        identifiers = Identifier._meta.db_table
+        usual = "~" if connection.vendor == "postgresql" else "REGEXP"
+        pattern = _USUAL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+        parts, params = [], []
+        # each value keyed as the lookups compare it: emails and user names case-insensitively
+        for kind, key, column in (
+            (1, "UPPER(TRIM({}))", "email"),
+            (2, "TRIM({})", "phone"),
+            (3, "TRIM({})", "external_id"),
+            (4, "UPPER(TRIM({}))", "discord_username"),
+        ):
+            value = f"c.{column}"
+            parts.append(
+                f"SELECT {kind}, {key.format(value)}, c.id,"
+                f" CASE WHEN {value} {usual} %s THEN 0 ELSE 1 END"
+                f" FROM {customers} c WHERE c.tenant_id = %s AND {value} <> ''"
+            )
+            params += [pattern, tenant_id]
+        for kind, key, identifier_kind in (
+            (1, "UPPER(TRIM({}))", IdentifierKind.EMAIL),
+            (2, "TRIM({})", IdentifierKind.PHONE),
+            (3, "TRIM({})", IdentifierKind.EXTERNAL),
+        ):
+            parts.append(
+                f"SELECT {kind}, {key.format('i.value')}, i.customer_id,"
+                f" CASE WHEN i.value {usual} %s THEN 0 ELSE 1 END"
+                f" FROM {identifiers} i WHERE i.tenant_id = %s AND i.kind = %s"
+                " AND i.value <> ''"
+            )
+            params += [pattern, tenant_id, str(identifier_kind)]
+        union = " UNION ALL ".join(parts)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {self.shared} (customer_id bigint NOT NULL PRIMARY KEY)"
+        )
+        # the names are the models' tables and this class's; every value is a parameter
+        cursor.execute(
+            f"""
+            INSERT INTO {self.shared} (customer_id)
+            WITH v (kind, key, customer_id, odd) AS ({union})
+            SELECT customer_id FROM v WHERE odd = 1
+            UNION
+            SELECT v.customer_id FROM v JOIN (
+                SELECT kind, key FROM v GROUP BY kind, key HAVING COUNT(DISTINCT customer_id) > 1
+            ) g ON g.kind = v.kind AND g.key = v.key
+            """,
+            params,
+        )
+        cursor.execute(f"ANALYZE {self.shared}")
+
+    def _head_rows(self, items) -> list[tuple]:
+        """(subject id, head's postal code, *NAME_ROW of the head) for each head sharing a
+        name lookup and a postcode with one of ``items``, (id, names, postal codes)."""
+        lookups = set()
+        for sid, names, postcode_keys in items:
+            for postal_code in postcode_keys:
+                for key in names:
+                    lookups.add((sid, BY_NAME, key, "", postal_code))
+                    lookups.add((sid, BY_LOCAL_NAME, key, "", postal_code))
+                    words = key.split()
+                    if len(words) >= 2:
+                        lookups.add((sid, BY_FIRST_AND_LAST, words[0], words[-1], postal_code))
+        if not lookups:
+            return []
+        customers = Customer._meta.db_table
+        lookups = sorted(lookups)
+        if connection.vendor == "postgresql":
+            # arrays: a statement of five parameters, planned in no time whatever its size
+            source = (
+                "SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::text[], %s::text[],"
+                " %s::text[])"
+            )
+            params = [list(column) for column in zip(*lookups, strict=True)]
+        else:
+            source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(lookups))
+            params = [value for lookup in lookups for value in lookup]
+        columns = ", ".join(f"c.{field}" for field in NAME_ROW)
+        # the names are the model's tables and this class's; every value is a parameter
+        sql = f"""
+            WITH s (sid, kind, v1, v2, postcode) AS ({source})
+            SELECT DISTINCT s.sid, h.postal_code, {columns}
+            FROM s
+            JOIN {self.table} h ON h.kind = s.kind AND h.v1 = UPPER(s.v1)
+                AND h.v2 = UPPER(s.v2) AND h.postcode = s.postcode
+            JOIN {customers} c ON c.id = h.customer_id
+                AND c.merged_into_id IS NULL AND c.erased_at IS NULL
+            WHERE h.customer_id <> s.sid
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def lookup(self, subjects: dict[int, _Subject], found: _Found) -> None:
+        """``_by_names`` for each subject on its own, minus the heads sharing no postcode
+        with it: one statement."""
+        shared: dict[tuple[int, int], set[str]] = defaultdict(set)
+        rows: dict[int, dict] = {}
+        for sid, postal_code, *fields in self._head_rows(
+            (sid, subject.names, subject.postcode_keys) for sid, subject in subjects.items()
+        ):
+            row = dict(zip(NAME_ROW, fields, strict=True))
+            rows[row["id"]] = row
+            shared[(sid, row["id"])].add(norm_postcode(postal_code))
+        for (sid, cid), postcodes in sorted(shared.items()):
+            subject = subjects[sid]
+            for key in name_keys(rows[cid]):
+                if key in subject.names:
+                    both = sorted(subject.postcodes & postcodes)
+                    if both:
+                        found.add(sid, cid, Reason.SAME_NAME_POSTCODE, f"{key}, {both[0]}")
+                    else:
+                        found.add(sid, cid, Reason.SAME_NAME, key)
+                    break
+
+    def batches(self, *, after: int, size: int):
+        """The tenant's live customers after ``after`` that may have a candidate, as
+        ``(rows, position, customers)``: at most ``size`` rows for the finder, the last
+        customer id they cover (those in between have none) and how many customers that is.
+        A few statements per ``PASS_CHUNK`` customers."""
+        table = Customer._meta.db_table
+        while True:
+            chunk = list(
+                customers_for_tenant(tenant=self.tenant)
+                .filter(pk__gt=after)
+                .annotate(
+                    shared=RawSQL(
+                        f'EXISTS (SELECT 1 FROM {self.shared} s WHERE s.customer_id = "{table}".id)',
+                        [],
+                    )
+                )
+                .order_by("pk")
+                .values(*SUBJECT_FIELDS, "shared")[:PASS_CHUNK]
+            )
+            if not chunk:
+                return
+            postal_codes = _postal_codes([row["id"] for row in chunk])
+            named = {
+                sid
+                for sid, *_ in self._head_rows(
+                    (row["id"], name_keys(row), {key for _, key in postal_codes[row["id"]]})
+                    for row in chunk
+                )
+            }
+            kept, covered = [], 0
+            for row in chunk:
+                covered += 1
+                if row.pop("shared") or row["id"] in named:
+                    kept.append(row)
+                if len(kept) == size:
+                    yield kept, row["id"], covered
+                    kept, covered = [], 0
+            if covered:
+                yield kept, chunk[-1]["id"], covered
+            after = chunk[-1]["id"]
+
+
 def candidates_for_rows(
-    *, tenant, rows: list[dict], limit: int, min_score: int = 0
+    *, tenant, rows: list[dict], limit: int, min_score: int = 0, heads: NameHeads | None = None
 ) -> dict[int, list[Candidate]]:
     """The candidates of each of ``rows`` (live customers of ``tenant`` as rows of
     ``SUBJECT_FIELDS``, at most ``BATCH_MAX``): the best ``limit`` of each with a score of at
@@ -637,16 +927,26 @@ def candidates_for_rows(
 
     A similar name alone never scores ``SIMILAR_WEIGHT`` (its similarity is below 1): with a
     ``min_score`` that high, similar names are not searched, only weighed on the candidates
-    the other reasons found (``_names_compared``), as they are in any case."""
+    the other reasons found (``_names_compared``), as they are in any case.
+
+    With ``heads`` (a whole-tenant pass, ``min_score`` at least ``HEADS_MIN_SCORE``) the
+    names are read from it instead of looked up: each row's candidates are then the ones
+    ``duplicate_candidates`` gives it alone (the lookups of a batch otherwise share their
+    rows, so that a batch may find a namesake beyond one of its customers' cap)."""
     if not rows:
         return {}
     if len(rows) > BATCH_MAX:
         raise ValueError(f"at most {BATCH_MAX} customers at once")
+    if heads is not None and min_score < HEADS_MIN_SCORE:
+        raise ValueError(f"name heads need a minimum score of at least {HEADS_MIN_SCORE}")
     subjects = _subjects(tenant, rows)
     found = _Found()
     _by_identifiers(tenant, subjects, found)
     _by_columns(tenant, subjects, found)
-    _by_names(tenant, subjects, found)
+    if heads is not None:
+        heads.lookup(subjects, found)
+    else:
+        _by_names(tenant, subjects, found)
     if min_score < SIMILAR_WEIGHT:
         _by_similar_names(tenant, subjects, found)
     out: dict[int, list[Candidate]] = {sid: [] for sid in subjects}
@@ -955,3 +1255,11 @@ def customers_after(*, tenant, after_pk: int, limit: int) -> list[dict]:
         .order_by("pk")
         .values(*SUBJECT_FIELDS)[:limit]
     )
+
+
+def customer_batches(*, tenant, after: int, size: int):
+    """Every live customer of the tenant after ``after``, as ``NameHeads.batches`` gives
+    the ones that may have a candidate."""
+    while rows := customers_after(tenant=tenant, after_pk=after, limit=size):
+        after = rows[-1]["id"]
+        yield rows, after, len(rows)

@@ -386,13 +386,17 @@ def test_find_duplicates_dry_run_records_nothing(world):
     assert not DuplicateScan.objects.exists()
 
 
-def test_find_duplicates_resumes_after_the_last_batch_done(world, monkeypatch):
+@pytest.mark.parametrize("min_score", ["50", "40"])
+def test_find_duplicates_resumes_after_the_last_batch_done(world, monkeypatch, min_score):
+    """At the default minimum the pass gives the finder the customers that may have a
+    candidate only (the twins); at 40, where a name alone is a pair, every customer."""
     from customers import duplicates
 
     pairs = twins(world.tenant, 6)
     everyone = list(
         customers_for_tenant(tenant=world.tenant).order_by("pk").values_list("pk", flat=True)
     )
+    checked = sorted(c.pk for pair in pairs for c in pair) if min_score == "50" else everyone
     real = duplicates.candidates_for_rows
     batches = []
 
@@ -403,12 +407,13 @@ def test_find_duplicates_resumes_after_the_last_batch_done(world, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(duplicates, "candidates_for_rows", failing_on_third_batch)
+    args = (world.tenant.slug, "--batch-size", "4", "--min-score", min_score)
     with pytest.raises(KeyboardInterrupt):
-        run_command(world.tenant.slug, "--batch-size", "4")
+        run_command(*args)
     scan = DuplicateScan.objects.get(tenant=world.tenant)
-    assert batches[:2] == [everyone[:4], everyone[4:8]]
-    assert scan.last_customer_id == everyone[7] and scan.finished_at is None
-    assert scan.customers_done == 8
+    assert batches[:2] == [checked[:4], checked[4:8]]
+    assert scan.last_customer_id == checked[7] and scan.finished_at is None
+    assert scan.customers_done == len([pk for pk in everyone if pk <= checked[7]])
     seen = []
 
     def recording(**kwargs):
@@ -416,16 +421,18 @@ def test_find_duplicates_resumes_after_the_last_batch_done(world, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(duplicates, "candidates_for_rows", recording)
-    output = run_command(world.tenant.slug, "--batch-size", "4", "--resume")
-    assert f"resuming after customer {everyone[7]}" in output
-    assert [pk for batch in seen for pk in batch] == everyone[8:]  # only what was left
-    assert DuplicatePair.objects.count() == len(pairs)
+    output = run_command(*args, "--resume")
+    assert f"resuming after customer {checked[7]}" in output
+    assert [pk for batch in seen for pk in batch] == checked[8:]  # only what was left
+    twin_ids = {c.pk for pair in pairs for c in pair}
+    recorded = DuplicatePair.objects.filter(customer_a__in=twin_ids, customer_b__in=twin_ids)
+    assert recorded.count() == len(pairs)
     scan.refresh_from_db()
     assert scan.finished_at is not None and scan.customers_done == len(everyone)
     # a finished scan resumed starts again from the first customer
     seen.clear()
-    run_command(world.tenant.slug, "--batch-size", "4", "--resume")
-    assert [pk for batch in seen for pk in batch] == everyone
+    run_command(*args, "--resume")
+    assert [pk for batch in seen for pk in batch] == checked
 
 
 def test_find_duplicates_refuses_an_unknown_tenant(world):

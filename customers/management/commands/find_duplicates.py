@@ -4,12 +4,15 @@
                                             [--min-score S] [--no-progress]
 
 Walks the tenant's live customers in primary-key order, a keyset batch at a time (memory
-stays flat whatever their number), finds each one's candidates as the API does
-(customers/duplicates.py) and records the pairs scoring at least ``--min-score`` in the
+stays flat whatever their number), finds the candidates of those that may have one as the API
+does (customers/duplicates.py: at the default minimum the tenant's names and shared values
+are read once, ``NameHeads``) and records the pairs scoring at least ``--min-score`` in the
 review queue; dismissed and merged pairs are never reopened. After each batch the position
 (the last customer done) is kept in the tenant's ``DuplicateScan`` row, in the batch's own
 transaction: ``--resume`` continues an interrupted run after it. docs/duplicates.md.
 """
+
+import contextlib
 
 from django.core.management.base import BaseCommand
 
@@ -59,30 +62,54 @@ class Command(BaseCommand):
                 self.stdout.write(f"resuming after customer {after} ({done} done)")
         total = customers_total(tenant=tenant)
         progress = None if options["no_progress"] else Progress(total, self.stderr._out)
-        opened = 0
-        with history_context(origin="manage.py find_duplicates"):
-            while True:
-                rows = duplicates.customers_after(tenant=tenant, after_pk=after, limit=batch_size)
-                if not rows:
-                    break
-                pairs = duplicates.found_pairs(
-                    duplicates.candidates_for_rows(
-                        tenant=tenant,
-                        rows=rows,
-                        limit=options["limit"],
-                        min_score=options["min_score"],
+        opened, shown = 0, 0
+
+        def report(done: int) -> None:
+            # a line per 5 % off a terminal: the batches cover uneven numbers of customers
+            nonlocal shown
+            if progress is None:
+                return
+            done = min(done, total)
+            mark = done if progress.tty else done // progress.step * progress.step
+            if mark > shown or done == total:
+                shown = mark
+                progress(done if done == total else mark)
+
+        # with a minimum that no name alone reaches, the tenant's names and shared values
+        # are read once (NameHeads) and the finder runs for the customers that may have a
+        # candidate; below it, for every customer, as the API does
+        heads = (
+            duplicates.NameHeads(tenant)
+            if options["min_score"] >= duplicates.HEADS_MIN_SCORE
+            else contextlib.nullcontext()
+        )
+        with history_context(origin="manage.py find_duplicates"), heads:
+            if isinstance(heads, duplicates.NameHeads):
+                batches = heads.batches(after=after, size=batch_size)
+            else:
+                batches = duplicates.customer_batches(tenant=tenant, after=after, size=batch_size)
+            for rows, after, customers in batches:
+                pairs = (
+                    duplicates.found_pairs(
+                        duplicates.candidates_for_rows(
+                            tenant=tenant,
+                            rows=rows,
+                            limit=options["limit"],
+                            min_score=options["min_score"],
+                            heads=heads if isinstance(heads, duplicates.NameHeads) else None,
+                        )
                     )
+                    if rows
+                    else []
                 )
-                after = rows[-1]["id"]
-                done += len(rows)
+                done += customers
                 found += len({duplicates.ordered(p.customer_id, p.other_id) for p in pairs})
                 if not dry_run:
                     scan = duplicates.duplicate_scan_advance(
-                        tenant=tenant, pairs=pairs, last_customer_id=after, customers=len(rows)
+                        tenant=tenant, pairs=pairs, last_customer_id=after, customers=customers
                     )
                     opened = scan.pairs_recorded
-                if progress is not None:
-                    progress(min(done, total))
+                report(done)
             if not dry_run:
                 duplicates.duplicate_scan_finish(tenant=tenant)
         if dry_run:
