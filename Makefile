@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format migrate demo schema clean bench bench-events bench-webhooks
+.PHONY: install run test lint format migrate demo schema clean bench bench-events bench-webhooks bench-identity
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -62,6 +62,7 @@ bench: install
 		|| echo "wrk not available: the benchmark uses its Python load generator"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory bench-events
+	@$(MAKE) --no-print-directory bench-identity
 
 # Issue 21's figures (docs/performance.md, "Change events" and "Webhook delivery"), on a
 # database of their own: the outbox's cost on find-or-create, the worker's delivery rate to a
@@ -71,6 +72,16 @@ bench-events: install
 	DATABASE_URL=$(BENCH_EVENTS_DATABASE_URL) $(BIN)/python -m tests.bench.outbox
 	DATABASE_URL=$(BENCH_EVENTS_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks
 	DATABASE_URL=$(BENCH_EVENTS_DATABASE_URL) $(BIN)/python -m tests.bench.webhooks --rate 100 --duration 60
+
+# Issue 20's figures (docs/performance.md, "Identity (issue 20)"), on the million customers:
+# merging the customer with 1,000 orders and 50 addresses, find-or-create through the
+# identifiers against a checkout of the commit before issue 20 (prepared by the script, on
+# <database>_before), and the duplicate candidates.
+BENCH_IDENTITY_DATABASE_URL ?= $(BENCH_DATABASE_URL)
+BENCH_IDENTITY_ARGS ?=
+bench-identity: install
+	DATABASE_URL=$(BENCH_IDENTITY_DATABASE_URL) $(BIN)/python -m tests.bench.identity $(BENCH_IDENTITY_ARGS)
+	DATABASE_URL=$(BENCH_IDENTITY_DATABASE_URL) $(BIN)/python -m tests.bench.duplicates
 
 # Webhook delivery alone, with its own options (tests/bench/webhooks.py --help).
 bench-webhooks: install

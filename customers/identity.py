@@ -22,6 +22,7 @@ back (their holder is named in the error), on both databases.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 from uuid import UUID
 
@@ -178,17 +179,42 @@ def owners(*, tenant_id, pairs) -> dict[Pair, Owner]:
 
 def customers_by_identifiers(*, tenant_id, pairs) -> dict[Pair, Customer]:
     """The live customers that hold ``pairs``, as full records (one query, through the
-    identifiers' unique index): for find-or-create, which returns the record it finds."""
-    pairs = [pair for pair in pairs if pair[1]]
+    identifiers' unique index): for find-or-create, which returns the record it finds.
+
+    Hand-written SQL: find-or-create runs it on every call (a bot calls it for every
+    message), and compiling the same join through the ORM cost more than the database's
+    work and made find-or-create slower than before the identifiers (docs/performance.md,
+    "Identity (issue 20)"). ``customers.models.LIVE`` is the last two conditions."""
+    pairs = list(dict.fromkeys(pair for pair in pairs if pair[1]))
     if not pairs:
         return {}
-    rows = (
-        Identifier.objects.filter(tenant_id=tenant_id)
-        .filter(_pairs_q(pairs))
-        .filter(customer__merged_into__isnull=True, customer__erased_at__isnull=True)
-        .select_related("customer")
+    alias = router.db_for_read(Customer)
+    connection = connections[alias]
+    tenant = Identifier._meta.get_field("tenant").get_db_prep_value(tenant_id, connection)
+    params: list = [tenant]
+    for kind, value in pairs:
+        params += [kind, value]
+    found = {}
+    for customer in Customer.objects.raw(_lookup_sql(alias, len(pairs)), params).using(alias):
+        pair = (customer.__dict__.pop("identifier_kind"), customer.__dict__.pop("identifier_value"))
+        found[pair] = customer
+    return found
+
+
+@lru_cache(maxsize=32)
+def _lookup_sql(alias: str, count: int) -> str:
+    """The SELECT of ``customers_by_identifiers`` for ``count`` pairs on database ``alias``."""
+    qn = connections[alias].ops.quote_name
+    ident, customer = Identifier._meta, Customer._meta
+    match = " OR ".join([f"(i.{qn('kind')} = %s AND i.{qn('value')} = %s)"] * count)
+    return (
+        f"SELECT c.*, i.{qn('kind')} AS identifier_kind, i.{qn('value')} AS identifier_value "
+        f"FROM {qn(ident.db_table)} i INNER JOIN {qn(customer.db_table)} c "
+        f"ON c.{qn(customer.pk.column)} = i.{qn(ident.get_field('customer').column)} "
+        f"WHERE i.{qn(ident.get_field('tenant').column)} = %s AND ({match}) "
+        f"AND c.{qn(customer.get_field('merged_into').column)} IS NULL "
+        f"AND c.{qn(customer.get_field('erased_at').column)} IS NULL"
     )
-    return {(row.kind, row.value): row.customer for row in rows}
 
 
 def identifiers_check(*, tenant_id, values: dict[str, str], customer_id=None) -> None:

@@ -282,6 +282,42 @@ def test_lookups_go_through_the_identifiers(world):
     assert selectors.customer_find_by_email(tenant=tenant, email="") is None
 
 
+def test_customers_by_identifiers_returns_the_live_holders_in_one_query(
+    world, django_assert_num_queries
+):
+    ada = CustomerFactory(tenant=world.tenant, email="ada@example.com", discord_id="501")
+    Identifier.objects.create(tenant=world.tenant, customer=ada, kind=EMAIL, value="a2@example.com")
+    bob = CustomerFactory(tenant=world.tenant, discord_id="502")
+    gone = CustomerFactory(tenant=world.tenant, discord_id="503")
+    Customer.objects.filter(pk=gone.pk).update(merged_into=ada)
+    erased = CustomerFactory(tenant=world.tenant, discord_id="504")
+    Customer.objects.filter(pk=erased.pk).update(erased_at=erased.created_at)
+    other = CustomerFactory(tenant=TenantFactory(), discord_id="505")
+    pairs = [
+        (DISCORD, "501"),
+        (EMAIL, "a2@example.com"),
+        (DISCORD, "502"),
+        (DISCORD, "503"),
+        (DISCORD, "504"),
+        (DISCORD, "505"),
+        (DISCORD, "506"),
+        (USER, ""),
+    ]
+    with django_assert_num_queries(1):
+        found = identity.customers_by_identifiers(tenant_id=world.tenant.pk, pairs=pairs)
+    assert found == {(DISCORD, "501"): ada, (EMAIL, "a2@example.com"): ada, (DISCORD, "502"): bob}
+    record = found[(DISCORD, "502")]
+    # the full record, as the ORM reads it, without the query's own columns
+    fresh = Customer.objects.get(pk=bob.pk)
+    fields = Customer._meta.concrete_fields
+    assert [getattr(record, f.attname) for f in fields] == [
+        getattr(fresh, f.attname) for f in fields
+    ]
+    assert not {"identifier_kind", "identifier_value"} & record.__dict__.keys()
+    assert other.tenant_id != world.tenant.pk
+    assert identity.customers_by_identifiers(tenant_id=world.tenant.pk, pairs=[(EMAIL, "")]) == {}
+
+
 def test_peppered_find_by_email_finds_a_secondary_email(world):
     customer = CustomerFactory(tenant=world.tenant, email="col@example.com")
     Identifier.objects.create(
