@@ -253,7 +253,14 @@ class Identifier(TenantOwnedModel):
     a Discord or external id as given (trimmed).
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identifiers")
+    # no single-column indexes: (tenant, kind, value) and (customer, kind) lead with them, and
+    # every find-or-create inserts a row here (docs/performance.md, identity)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="identifiers", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=IdentifierKind.choices)
     value = models.CharField(max_length=255)
 
