@@ -313,6 +313,10 @@ SPECTACULAR_SETTINGS = {
         "ActorTypeEnum": ["user", "api_key", "system"],
         "StatusEnum": ["draft", "confirmed", "shipped", "delivered", "cancelled"],
         "DuplicatePairStatusEnum": ["open", "dismissed", "merged"],
+        # the hub's own enums, named as its components are (Hub…)
+        "HubMergeFieldEnum": "customers.merging.MERGE_FIELDS",
+        "HubMergeSideEnum": "customers.api.hub.merges.SIDES",
+        "HubDuplicateReasonEnum": "customers.duplicates.REASON_CODES",
     },
     "SCHEMA_PATH_PREFIX": r"/",
     "DISABLE_ERRORS_AND_WARNINGS": False,

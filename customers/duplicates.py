@@ -61,6 +61,10 @@ class Reason(StrEnum):
     SIMILAR_NAME = "similar_name"
 
 
+#: the reasons' codes, as the API shows them
+REASON_CODES = [str(reason) for reason in Reason]
+
+
 #: what a person reads for each reason (the back office)
 REASON_LABELS = {
     Reason.SAME_EMAIL: "Same email",

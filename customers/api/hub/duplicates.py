@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from customers.duplicates import (
+    REASON_CODES,
     Reason,
     duplicate_candidates,
     duplicate_pair_dismiss,
@@ -50,32 +51,32 @@ REASONS_HELP = (
 # --- shapes -----------------------------------------------------------------------------------
 
 
-class ReasonSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[str(r) for r in Reason])
+class HubDuplicateReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=REASON_CODES)
     detail = serializers.CharField()
 
 
-class CandidateSerializer(serializers.Serializer):
+class HubDuplicateCandidateSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="The candidate customer's id.")
     display_name = serializers.CharField(help_text="The candidate's name as people read it.")
     score = serializers.IntegerField(
         min_value=0, max_value=100, help_text="How likely the two are one person, 0..100."
     )
-    reasons = ReasonSerializer(many=True, help_text=REASONS_HELP)
+    reasons = HubDuplicateReasonSerializer(many=True, help_text=REASONS_HELP)
 
 
-class PairCustomerSerializer(serializers.Serializer):
+class HubDuplicatePairCustomerSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     display_name = serializers.CharField()
 
 
-class PairSerializer(serializers.Serializer):
+class HubDuplicatePairSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    customers = PairCustomerSerializer(
+    customers = HubDuplicatePairCustomerSerializer(
         many=True, help_text="The two customers, the older record first."
     )
     score = serializers.IntegerField(min_value=0, max_value=100)
-    reasons = ReasonSerializer(many=True, help_text=REASONS_HELP)
+    reasons = HubDuplicateReasonSerializer(many=True, help_text=REASONS_HELP)
     status = serializers.ChoiceField(choices=DuplicateStatus.values)
     found_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(
@@ -83,9 +84,13 @@ class PairSerializer(serializers.Serializer):
     )
 
 
-CandidatesEnvelope = data_envelope("HubDuplicateCandidatesEnvelope", CandidateSerializer(many=True))
-PairEnvelope = data_envelope("HubDuplicatePairEnvelope", PairSerializer())
-PairListEnvelope = cursor_list_envelope("HubDuplicatePairListEnvelope", PairSerializer(many=True))
+CandidatesEnvelope = data_envelope(
+    "HubDuplicateCandidatesEnvelope", HubDuplicateCandidateSerializer(many=True)
+)
+PairEnvelope = data_envelope("HubDuplicatePairEnvelope", HubDuplicatePairSerializer())
+PairListEnvelope = cursor_list_envelope(
+    "HubDuplicatePairListEnvelope", HubDuplicatePairSerializer(many=True)
+)
 
 
 class CandidatesQuerySerializer(serializers.Serializer):

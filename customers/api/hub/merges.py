@@ -41,7 +41,7 @@ WRITERS = " Agents and admins only (a viewer gets a 403)."
 # --- input ----------------------------------------------------------------------------------------
 
 
-class MergeRequestSerializer(serializers.Serializer):
+class HubMergeInputSerializer(serializers.Serializer):
     survivor_id = serializers.UUIDField(help_text="The customer that is kept.")
     merged_id = serializers.UUIDField(
         help_text="The customer merged into it: it becomes a tombstone whose id answers as "
@@ -190,7 +190,7 @@ class MergeListView(HubView):
             "currencies)." + WRITERS
         ),
         parameters=[TENANT_HEADER],
-        request=MergeRequestSerializer,
+        request=HubMergeInputSerializer,
         responses={
             200: PreviewEnvelope,
             201: MergeEnvelope,
@@ -200,7 +200,7 @@ class MergeListView(HubView):
     def post(self, request):
         access = self.access(request)
         access.require_write()
-        serializer = MergeRequestSerializer(data=request.data)
+        serializer = HubMergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         survivor = customer_get_for_merge(tenant=access.tenant, customer_id=data["survivor_id"])

@@ -83,7 +83,7 @@ def receipt_output(receipt: ErasureReceipt) -> dict:
     }
 
 
-class EraseSerializer(serializers.Serializer):
+class HubEraseInputSerializer(serializers.Serializer):
     confirm = serializers.BooleanField(
         required=False, default=False, help_text="Must be true: the erasure is irreversible."
     )
@@ -211,7 +211,7 @@ class CustomerEraseView(PrivacyView):
             "only (not API keys)."
         ),
         parameters=[CUSTOMER_ID, TENANT_HEADER],
-        request=EraseSerializer,
+        request=HubEraseInputSerializer,
         responses={
             200: ReceiptEnvelope,
             400: error_ref("Not confirmed, or invalid input."),
@@ -222,7 +222,7 @@ class CustomerEraseView(PrivacyView):
     )
     def post(self, request, customer_id):
         access = self.admin_access(request)
-        serializer = EraseSerializer(data=request.data)
+        serializer = HubEraseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = customer_get(tenant=access.tenant, customer_id=customer_id)
         if not serializer.validated_data["confirm"]:
