@@ -21,6 +21,7 @@ import base64
 import binascii
 import json
 import re
+import uuid
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -126,6 +127,12 @@ class CursorMetaSerializer(serializers.Serializer):
     next_cursor = serializers.CharField(
         allow_null=True, help_text="The cursor of the next page; null on the last page."
     )
+
+
+def uuid_key(value: str) -> uuid.UUID:
+    """A cursor's key as a UUID primary key (``page_by_id``'s ``as_key``); ValueError when
+    it is not one."""
+    return uuid.UUID(value)
 
 
 def page_by_id(queryset, query: dict, *, descending: bool, as_key=str, key_type: type = str):

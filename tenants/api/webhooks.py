@@ -22,6 +22,7 @@ from tenants.api.hub import (
     cursor_meta,
     data_envelope,
     page_by_id,
+    uuid_key,
 )
 from tenants.models import Role, WebhookDelivery
 
@@ -223,12 +224,6 @@ QueuedEnvelope = data_envelope("HubWebhookQueuedEnvelope", QueuedSerializer())
 # --- views ------------------------------------------------------------------------------------
 
 
-def _uuid_key(value: str):
-    import uuid
-
-    return uuid.UUID(value)
-
-
 def _int_key(value: str) -> int:
     number = int(value)
     if not 0 < number < 2**63:
@@ -269,7 +264,7 @@ class WebhookEndpointListView(WebhookView):
             selectors.webhook_endpoints_for(tenant=access.tenant),
             query,
             descending=False,
-            as_key=_uuid_key,
+            as_key=uuid_key,
         )
         return Response(
             {

@@ -29,8 +29,8 @@ from tenants.api.hub import (
     data_envelope,
     error_ref,
     page_by_id,
+    uuid_key,
 )
-from tenants.ids import parse_uuid
 
 TAGS = ["hub: merges"]
 MERGE_ID = OpenApiParameter("merge_id", str, OpenApiParameter.PATH, description="The merge's id.")
@@ -140,13 +140,6 @@ MergeEnvelope = data_envelope("HubMergeEnvelope", HubMergeSerializer())
 MergeListEnvelope = cursor_list_envelope("HubMergeListEnvelope", HubMergeSerializer(many=True))
 
 
-def _uuid_key(value: str):
-    uid = parse_uuid(value)
-    if uid is None:
-        raise ValueError
-    return uid
-
-
 # --- views ----------------------------------------------------------------------------------------
 
 
@@ -163,7 +156,7 @@ class MergeListView(HubView):
         access = self.access(request)
         query = self.query(CursorQuerySerializer)
         rows, next_cursor = page_by_id(
-            merges_for_tenant(tenant=access.tenant), query, descending=True, as_key=_uuid_key
+            merges_for_tenant(tenant=access.tenant), query, descending=True, as_key=uuid_key
         )
         return Response(
             {
