@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache, partial
+
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from customers.error_codes import CustomerErrorCode
-from customers.models import DISPLAY_NAME_FIELDS, display_name_sql
+from customers.models import display_name_sql
 from customers.selectors import customer_survivor
 from stores.models import CustomerStore, Store, StoreMembership
 from tenants import counts, errors, paging
@@ -81,31 +83,21 @@ def store_customers(
     return qs.order_by(f"{prefix}{key}", f"{prefix}customer_id")
 
 
-#: what a store's customer list shows of a link and its customer (store_customer_rows)
-STORE_CUSTOMER_ROW = (
-    "customer_id",
-    "price_list_id",
-    *(f"customer__{field}" for field in DISPLAY_NAME_FIELDS),
-    "customer__uuid",
-    "customer__user_id",
-    "customer__is_active",
-    "customer__created_at",
-    "customer__updated_at",
-)
+def store_customer_rows(links, columns: tuple[str, ...]):
+    """``store_customers`` as rows (dicts of ``columns``, the ones its dialect renders, and
+    the link's key ``customer_id``) instead of model instances: a page of 100 links built 200
+    of them, which cost more than its query."""
+    return links.values(*dict.fromkeys(("customer_id", *columns)))
 
 
-def store_customer_rows(links):
-    """``store_customers`` as rows (dicts of ``STORE_CUSTOMER_ROW``) instead of model
-    instances: a page of 100 links built 200 of them, which cost more than its query."""
-    return links.values(*STORE_CUSTOMER_ROW)
-
-
-#: store_customer_rows of a page, built and compiled once per process (tenants.paging); a
-#: customer is a link's key within its store
-STORE_PAGE_ROWS = paging.PreparedRows(
-    store_customer_rows, base=CustomerStore.objects.all, key="customer_id",
-    scope=("store_id",),
-)  # fmt: skip
+@cache
+def store_page_rows(columns: tuple[str, ...]) -> paging.PreparedRows:
+    """store_customer_rows of a page, built and compiled once per process (tenants.paging); a
+    customer is a link's key within its store."""
+    return paging.PreparedRows(
+        partial(store_customer_rows, columns=columns), base=CustomerStore.objects.all,
+        key="customer_id", scope=("store_id",),
+    )  # fmt: skip
 
 
 def store_customers_page(
@@ -118,8 +110,10 @@ def store_customers_page(
     is_active: bool | None = None,
     sort: str = "created_at",
     descending: bool = True,
+    columns: tuple[str, ...],
 ) -> tuple[list[dict], int]:
-    """``(rows, total)``: one page of ``store_customers`` as ``store_customer_rows``.
+    """``(rows, total)``: one page of ``store_customers`` as ``store_customer_rows`` of
+    ``columns``.
 
     A search is paged by finding its matches once (``tenants.paging.page_keys``); without
     filters the total is the one the database keeps (``store_links_total``), otherwise a
@@ -138,7 +132,7 @@ def store_customers_page(
         selective=bool(search or name),
         total=counted.total if counted else None,
         counted=counted if sort == "created_at" else None,
-        rows=STORE_PAGE_ROWS.within(store_id=store.pk),
+        rows=store_page_rows(columns).within(store_id=store.pk),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -23,6 +24,7 @@ from config import db_adapters
 from customers.models import Customer
 from customers.selectors import CUSTOMERS
 from stores import selectors as store_selectors
+from stores.api.serializers import STORE_CUSTOMER_COLUMNS as COLUMNS
 from stores.models import CustomerStore
 from stores.services import customer_store_link, store_customer_create
 from tenants import counts, paging
@@ -41,6 +43,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
+STORE_ROWS = partial(store_selectors.store_customer_rows, columns=COLUMNS)
+STORE_PAGE_ROWS = store_selectors.store_page_rows(COLUMNS)
 
 
 def customers(tenant, names):
@@ -234,7 +238,7 @@ def test_prepared_store_rows_are_the_rows_of_this_store(db, sort):
     CustomerStore.objects.filter(store=other).update(
         price_list=PriceListFactory(tenant=store.tenant)
     )
-    prepared = store_selectors.STORE_PAGE_ROWS.within(store_id=store.pk)
+    prepared = STORE_PAGE_ROWS.within(store_id=store.pk)
     for descending in (True, False):
         for search in (None, "mensah"):
             links = store_selectors.store_customers(
@@ -248,7 +252,7 @@ def test_prepared_store_rows_are_the_rows_of_this_store(db, sort):
                         links, key="customer_id", offset=offset, limit=5,
                         selective=bool(search), rows=rows,
                     )
-                    for rows in (prepared, store_selectors.store_customer_rows)
+                    for rows in (prepared, STORE_ROWS)
                 ]  # fmt: skip
                 assert pages[0] == pages[1], (descending, search, offset)
                 assert [row["customer_id"] for row in pages[0][0]] == everything[offset:][:5]
@@ -258,16 +262,16 @@ def test_prepared_store_rows_are_the_rows_of_this_store(db, sort):
 def test_prepared_rows_of_a_scope_need_its_values(db):
     store = linked_store()
     links = store_selectors.store_customers(store=store)
-    assert not store_selectors.STORE_PAGE_ROWS.serves(links, "customer_id")  # no store given
+    assert not STORE_PAGE_ROWS.serves(links, "customer_id")  # no store given
     with pytest.raises(TypeError):
-        store_selectors.STORE_PAGE_ROWS.within(tenant_id=store.tenant_id)
+        STORE_PAGE_ROWS.within(tenant_id=store.tenant_id)
     rows, total = paging.page(
         links,
         key="customer_id",
         offset=1,
         limit=2,
         selective=False,
-        rows=store_selectors.STORE_PAGE_ROWS,
+        rows=STORE_PAGE_ROWS,
     )
     assert [row["customer_id"] for row in rows] == [link.customer_id for link in links][1:3]
     assert total == len(NAMES)
@@ -338,7 +342,7 @@ def linked_store(names=NAMES):
 
 def store_page(store, offset, limit=3, descending=True):
     return store_selectors.store_customers_page(
-        store=store, offset=offset, limit=limit, descending=descending
+        store=store, offset=offset, limit=limit, descending=descending, columns=COLUMNS
     )
 
 
@@ -438,7 +442,9 @@ def test_other_sorts_and_filters_use_no_landmarks(postgres_only, landmark_every)
         links = store_selectors.store_customers(store=store, **kwargs)
         everything = [link.customer_id for link in links]
         with CaptureQueriesContext(connection) as ctx:
-            rows, _ = store_selectors.store_customers_page(store=store, offset=9, limit=3, **kwargs)
+            rows, _ = store_selectors.store_customers_page(
+                store=store, offset=9, limit=3, columns=COLUMNS, **kwargs
+            )
         assert [r["customer_id"] for r in rows] == everything[9:12]
         assert not any("row_number()" in q["sql"] for q in ctx.captured_queries)
 

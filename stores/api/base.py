@@ -26,6 +26,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from stores.access import store_from_header
+from tenants.api.compiled import renders
 from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
 from tenants.authentication import BearerAuthentication
 
@@ -168,18 +169,12 @@ def js_timestamp(value):
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@renders(js_timestamp)
 class IsoDateTimeField(serializers.DateTimeField):
     """UTC with milliseconds and ``Z``, as JavaScript's ``Date.toISOString()``."""
 
     def to_representation(self, value):
         return js_timestamp(value)
-
-
-class BlankAsNullCharField(serializers.CharField):
-    """An optional string on the wire: an empty value is shown as ``null``."""
-
-    def to_representation(self, value):
-        return value or None
 
 
 # --- pagination -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from customers.models import DISPLAY_NAME_FIELDS, display_name
+from customers.api.fields import DisplayNameField
 from stores.api.base import (
     DEFAULT_LIMIT,
     MAX_BULK_IDS,
@@ -12,14 +12,12 @@ from stores.api.base import (
     MAX_PAGE,
     SORT_FIELDS,
     SORT_ORDERS,
-    BlankAsNullCharField,
     IsoDateTimeField,
     StrictCharField,
     StrictUUIDField,
-    js_timestamp,
     messages,
 )
-from stores.selectors import STORE_CUSTOMER_ROW
+from tenants.api.compiled import BlankAsNullCharField, CompiledSerializer, row_columns
 
 SORT_BY_MESSAGE = f"sortBy must be one of: {', '.join(SORT_FIELDS)}"
 SORT_ORDER_MESSAGE = "sortOrder must be either asc or desc"
@@ -155,12 +153,14 @@ class StoreCustomersBulkDeleteSerializer(serializers.Serializer):
 # --- responses (rendered from a CustomerStore link: its customer and its price list) ----------
 
 
-class StoreCustomerSerializer(serializers.Serializer):
+class StoreCustomerSerializer(CompiledSerializer):
     """The seed's CustomerResponseDto."""
 
+    # of a CustomerStore with its customer, or of a row of STORE_CUSTOMER_COLUMNS
+
     id = serializers.UUIDField(source="customer.uuid")
-    name = serializers.CharField(
-        source="customer.display_name",
+    name = DisplayNameField(
+        "customer",
         help_text="The customer's name, or the best name it has when that is empty.",
     )
     localName = BlankAsNullCharField(source="customer.local_name", allow_null=True)
@@ -178,33 +178,9 @@ class StoreCustomerSerializer(serializers.Serializer):
     createdAt = IsoDateTimeField(source="customer.created_at")
     updatedAt = IsoDateTimeField(source="customer.updated_at")
 
-    def to_representation(self, link) -> dict:
-        # Hand-written for speed (a page renders up to 100): exactly what the declared fields
-        # above render (tests compare both). ``link`` is a CustomerStore with its customer,
-        # or a row of stores.selectors.store_customer_rows.
-        row = link if isinstance(link, dict) else link_row(link)
-        price_list, user = row["price_list_id"], row["customer__user_id"]
-        return {
-            "id": str(row["customer__uuid"]),
-            "name": display_name(*(row[f"customer__{f}"] for f in DISPLAY_NAME_FIELDS)),
-            "localName": row["customer__local_name"] or None,
-            "defaultPriceListId": None if price_list is None else str(price_list),
-            "userId": None if user is None else str(user),
-            "isActive": row["customer__is_active"],
-            "createdAt": js_timestamp(row["customer__created_at"]),
-            "updatedAt": js_timestamp(row["customer__updated_at"]),
-        }
 
-
-def link_row(link) -> dict:
-    """A CustomerStore (with its customer) as a row of ``STORE_CUSTOMER_ROW``."""
-    link_columns, customer_columns = vars(link), vars(link.customer)
-    return {
-        name: customer_columns[name.removeprefix("customer__")]
-        if name.startswith("customer__")
-        else link_columns[name]
-        for name in STORE_CUSTOMER_ROW
-    }
+#: what a row of the store's customer list reads (stores.selectors.store_customers_page)
+STORE_CUSTOMER_COLUMNS = row_columns(StoreCustomerSerializer)
 
 
 class StorePaginationSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from stores.api.base import (
     pagination,
 )
 from stores.api.serializers import (
+    STORE_CUSTOMER_COLUMNS,
     StoreCustomerCreatedSerializer,
     StoreCustomerCreateSerializer,
     StoreCustomerListQuerySerializer,
@@ -77,6 +78,7 @@ class StoreCustomersView(StoreView):
             is_active=None if is_active is None else is_active == "true",
             sort=SORT_FIELDS[query["sortBy"]],
             descending=query["sortOrder"] == "desc",
+            columns=STORE_CUSTOMER_COLUMNS,
         )
         return Response(
             StoreCustomerPageSerializer(
