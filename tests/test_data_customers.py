@@ -551,3 +551,34 @@ def test_error_body_names_request_id(world):
     response = bearer_client(world.agent, **ACME, HTTP_X_REQUEST_ID="req-123").get(f"{URL}/nope")
     assert response.status_code == 404
     assert json_of(response)["requestId"] == "req-123"
+
+
+def test_the_compiled_record_is_what_the_declared_fields_render(world):
+    """The record (a Customer with its addresses) and the list's rows render exactly what
+    DRF's own fields render of the declaration."""
+    from rest_framework import serializers as drf
+
+    from customers import selectors
+    from customers.api.data.serializers import DATA_CUSTOMER_COLUMNS, DataCustomerSerializer
+    from tenants.api.compiled import declared
+
+    plain = CustomerFactory(tenant=world.tenant, discord_id="", source=Source.MANUAL)
+    rich = CustomerFactory(tenant=world.tenant, user=UserFactory(), discord_id="42")
+    AddressFactory(customer=rich, key="home")
+    rich.default_address = AddressFactory(customer=rich, key="work")
+    rich.save()
+    stale = CustomerFactory(tenant=world.tenant)
+    AddressFactory(customer=stale, key="old")
+    for made in (plain, rich, stale):
+        customer = Customer.objects.get(pk=made.pk)
+        selectors.attach_addresses([customer])
+        serializer = DataCustomerSerializer(customer)
+        expected = drf.Serializer.to_representation(serializer, customer)
+        assert serializer.data == expected
+        assert list(serializer.data) == list(expected)
+        (row,) = selectors.customers_keyset_page(
+            tenant=world.tenant, after_pk=made.pk - 1, limit=1, columns=DATA_CUSTOMER_COLUMNS
+        )
+        assert DataCustomerSerializer(row).data == expected  # what the list renders
+        assert declared(serializer, row) == expected
+        assert expected["defaultAddressId"] == ("work" if made is rich else None)

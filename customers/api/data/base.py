@@ -18,10 +18,13 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from customers.models import Source
 from tenants import errors
 from tenants.access import tenant_from_header
+from tenants.api.compiled import Computed, renders
 from tenants.api.dialect import Dialect, ErrorInfo, register
 from tenants.api.renderers import JSONRenderer
 from tenants.error_codes import ErrorCode
@@ -132,6 +135,44 @@ PHONE_IN_HELP = (
 def wire_source(source: str) -> str:
     """A stored source as the seed names it (``WIRE_SOURCE``)."""
     return WIRE_SOURCE.get(source, Source.MANUAL)
+
+
+# --- output fields ----------------------------------------------------------------------------
+
+
+@renders(wire_source)
+class WireSourceField(serializers.ChoiceField):
+    """``source``, as the seed names it (``wire_source``)."""
+
+    def to_representation(self, value):
+        return wire_source(value)
+
+
+@extend_schema_field({"type": ["string", "null"], "description": "An `addressId`, or null."})
+class DefaultAddressIdField(Computed, serializers.Field):
+    """The ``addressId`` of the customer's default address, found among its addresses (a
+    customer's ``address_list``, or a row's): null without one."""
+
+    reads = ("default_address_id", "address_list")
+    columns = ("default_address_id",)  # the addresses are attached to the rows
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def compute(self, default, addresses):
+        if default is None:
+            return None
+        for address in addresses:
+            if address.__class__ is dict:
+                if address["id"] == default:
+                    return address["key"]
+            elif address.id == default:
+                return address.key
+        return None
+
+    def to_representation(self, value):
+        return value
 
 
 # --- keyset pagination ------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from customers.api.data.base import (
     PHONE_OUT_HELP,
     SOURCE_HELP,
     WIRE_SOURCES,
-    wire_source,
+    DefaultAddressIdField,
+    WireSourceField,
 )
 from customers.models import Source
-from tenants.api.dialect import iso_timestamp as timestamp
+from tenants.api.compiled import BlankAsNullCharField, CompiledSerializer, row_columns
 from tenants.selectors import member_user_get
 
 NOT_A_MEMBER = "The user does not exist or is not a member of this tenant."
@@ -29,7 +30,7 @@ USER_ID_HELP = (
 # --- output -----------------------------------------------------------------------------------
 
 
-class DataAddressSerializer(serializers.Serializer):
+class DataAddressSerializer(CompiledSerializer):
     addressId = serializers.CharField(source="key")
     name = serializers.CharField()
     line1 = serializers.CharField()
@@ -41,75 +42,33 @@ class DataAddressSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text=PHONE_OUT_HELP)
 
 
-class DataCustomerSerializer(serializers.Serializer):
+class DataCustomerSerializer(CompiledSerializer):
     """The full customer record. Give it customers with ``address_list`` attached
     (``customers.selectors.attach_addresses``: no query per record)."""
 
+    # or rows of DATA_CUSTOMER_COLUMNS with their address_list (customers_keyset_page)
     id = serializers.UUIDField(source="uuid")
-    discordId = serializers.CharField(source="discord_id", allow_null=True, help_text=DISCORD_HELP)
-    discordUsername = serializers.CharField(
+    discordId = BlankAsNullCharField(source="discord_id", allow_null=True, help_text=DISCORD_HELP)
+    discordUsername = BlankAsNullCharField(
         source="discord_username", allow_null=True, help_text=DISCORD_HELP
     )
-    discordDisplayName = serializers.CharField(
+    discordDisplayName = BlankAsNullCharField(
         source="discord_display_name", allow_null=True, help_text=DISCORD_HELP
     )
-    source = serializers.ChoiceField(choices=WIRE_SOURCES, help_text=SOURCE_HELP)
+    source = WireSourceField(choices=WIRE_SOURCES, help_text=SOURCE_HELP)
     email = serializers.CharField(help_text="Empty when unknown.")
     phone = serializers.CharField(help_text=PHONE_OUT_HELP)
     userId = serializers.CharField(source="user_id", allow_null=True, help_text=USER_ID_HELP)
     notes = serializers.CharField()
     isActive = serializers.BooleanField(source="is_active")
-    addresses = DataAddressSerializer(many=True, source="addresses.all")
-    defaultAddressId = serializers.SerializerMethodField()
+    addresses = DataAddressSerializer(many=True, source="address_list")
+    defaultAddressId = DefaultAddressIdField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
-    @extend_schema_field({"type": ["string", "null"], "description": "An `addressId`, or null."})
-    def get_defaultAddressId(self, customer) -> str | None:  # documents the field
-        return self.to_representation(customer)["defaultAddressId"]
 
-    def to_representation(self, customer) -> dict:
-        # Hand-written for speed (the list streams every customer): the declared fields above
-        # document exactly this shape, and every API test checks one against the other.
-        # ``customer`` is a model instance with ``address_list`` (attach_addresses) or a row
-        # of ``customers_keyset_page``: both are read by column name.
-        if isinstance(customer, dict):
-            row, addresses = customer, customer["address_list"]
-        else:
-            row, addresses = vars(customer), [vars(a) for a in customer.address_list]
-        default = row["default_address_id"]
-        user_id = row["user_id"]
-        return {
-            "id": str(row["uuid"]),
-            "discordId": row["discord_id"] or None,
-            "discordUsername": row["discord_username"] or None,
-            "discordDisplayName": row["discord_display_name"] or None,
-            "source": wire_source(row["source"]),
-            "email": row["email"],
-            "phone": row["phone"],
-            "userId": None if user_id is None else str(user_id),
-            "notes": row["notes"],
-            "isActive": row["is_active"],
-            "addresses": [
-                {
-                    "addressId": a["key"],
-                    "name": a["name"],
-                    "line1": a["line1"],
-                    "line2": a["line2"],
-                    "city": a["city"],
-                    "state": a["state"],
-                    "postalCode": a["postal_code"],
-                    "country": a["country"],
-                    "phone": a["phone"],
-                }
-                for a in addresses
-            ],
-            "defaultAddressId": next((a["key"] for a in addresses if a["id"] == default), None)
-            if default is not None
-            else None,
-            "createdAt": timestamp(row["created_at"]),
-            "updatedAt": timestamp(row["updated_at"]),
-        }
+#: what a row of the data dialect's list reads (customers.selectors.customers_keyset_page)
+DATA_CUSTOMER_COLUMNS = row_columns(DataCustomerSerializer)
 
 
 # --- input ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from customers import selectors, services
 from customers.api.data import base
 from customers.api.data.base import DATA
 from customers.api.data.serializers import (
+    DATA_CUSTOMER_COLUMNS,
     DataAddressCreateSerializer,
     DataCustomerCreateSerializer,
     DataCustomerSerializer,
@@ -138,7 +139,9 @@ class CustomerCollectionView(DataView):
         tenant = access.tenant
 
         def fetch(after_pk: int, size: int) -> list:
-            return selectors.customers_keyset_page(tenant=tenant, after_pk=after_pk, limit=size)
+            return selectors.customers_keyset_page(
+                tenant=tenant, after_pk=after_pk, limit=size, columns=DATA_CUSTOMER_COLUMNS
+            )
 
         params = query.validated_data
         if "limit" not in params and "cursor" not in params:
