@@ -662,3 +662,26 @@ def test_find_by_email_validation(client, body):
     response = client.post(f"{BASE}/customer/findByEmail", body, format="json")
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["email"]
+
+
+def test_the_compiled_resource_is_what_the_declared_fields_render(world):
+    """UserResource (of a customer with and without a default address, an external id, tags)
+    renders exactly what DRF's own fields render of its declaration."""
+    from rest_framework import serializers as drf
+
+    from customers.api.peppered.serializers import UserResourceSerializer
+
+    tags = [ClientTypeFactory(tenant=world.tenant, name=n) for n in ("vip", "donor")]
+    tagged = CustomerFactory(
+        tenant=world.tenant, external_id="CRM-1", credit=Decimal("25.5"), tags=tags
+    )
+    AddressFactory(customer=tagged, key="home", line1="Main 1", house_number="1", city="Town")
+    default_address_set(customer=tagged, key="home")
+    bare = CustomerFactory(tenant=world.tenant, external_id="", phone="")
+    for made in (tagged, bare):
+        customer = Customer.objects.select_related("default_address").get(pk=made.pk)
+        serializer = UserResourceSerializer(customer)
+        expected = drf.Serializer.to_representation(serializer, customer)
+        assert serializer.data == expected
+        assert list(serializer.data) == list(expected)
+    assert expected["customerAddress"] == "" and expected["customerExternalId"] is None

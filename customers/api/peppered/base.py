@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from rest_framework import serializers
 
 from customers.identity import existing_of
 from tenants import errors
 from tenants.access import tenant_from_path
+from tenants.api.compiled import Computed, renders
 from tenants.api.dialect import Dialect, ErrorInfo, register
 
 #: wire name -> Customer field
@@ -51,6 +53,30 @@ MODEL_TO_WIRE = {
 }
 #: the key the peppered dialect gives the default address it creates
 DEFAULT_ADDRESS_KEY = "default"
+
+
+def two_places(value) -> str:
+    """A decimal as the seed shows money: a string with two places (``"25.50"``)."""
+    return f"{Decimal(value):.2f}"
+
+
+@renders(two_places)
+class TwoPlacesField(serializers.CharField):
+    """Money on the wire: a decimal string with two places."""
+
+    def to_representation(self, value):
+        return two_places(value)
+
+
+class DefaultAddressPartField(Computed, serializers.CharField):
+    """A part of the customer's default address (``ADDRESS_WIRE_FIELDS``): ``""`` when the
+    customer has no default address."""
+
+    def __init__(self, part: str, **kwargs):
+        super().__init__(reads=(f"default_address.{part}",), **kwargs)
+
+    def compute(self, value):
+        return "" if value is None else value
 
 
 def attribute(wire_name: str) -> str:

@@ -10,9 +10,16 @@ from decimal import Decimal, InvalidOperation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.peppered.base import ADDRESS_WIRE_FIELDS, CUSTOMER_WIRE_FIELDS, messages
+from customers.api.peppered.base import (
+    ADDRESS_WIRE_FIELDS,
+    CUSTOMER_WIRE_FIELDS,
+    DefaultAddressPartField,
+    TwoPlacesField,
+    messages,
+)
 from customers.models import Customer
 from customers.selectors import customer_tag_names
+from tenants.api.compiled import BlankAsNullCharField, CompiledSerializer, Computed
 from tenants.money import money
 
 
@@ -39,7 +46,6 @@ CREDIT_LIMIT = _credit_limit()
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.(\d*))?|\.(\d+))$")
 _PHONE = re.compile(r"^\+?\d+$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = serializers.DateTimeField()
 
 
 def _text(wire: str, limit: int, **extra) -> serializers.CharField:
@@ -256,59 +262,58 @@ class ExportCustomersSerializer(serializers.Serializer):
         ref_name = "PepperedExportCustomers"
 
 
-class UserResourceSerializer(serializers.Serializer):
+class TagNamesField(Computed, serializers.ListField):
+    """The names of the customer's client types, sorted (``customer_tag_names``)."""
+
+    reads = ("*",)
+    columns = ()
+
+    def compute(self, customer):
+        return customer_tag_names(customer)
+
+
+class UserResourceSerializer(CompiledSerializer):
     """The seed's ``UserResource``: exactly its sixteen fields.
 
     The address fields are the customer's default address; empty strings in the model are
     returned as ``""``, an empty external id as ``null``.
     """
 
-    customerId = serializers.IntegerField(help_text="Unique customer ID.")
-    customerExternalId = serializers.CharField(
-        allow_null=True, help_text="External reference (e.g. CRM ID); null when not set."
+    customerId = serializers.IntegerField(source="pk", help_text="Unique customer ID.")
+    customerExternalId = BlankAsNullCharField(
+        source="external_id",
+        allow_null=True,
+        help_text="External reference (e.g. CRM ID); null when not set.",
     )
     email = serializers.CharField()
-    customerSalutation = serializers.CharField(allow_blank=True)
-    customerFirstName = serializers.CharField(allow_blank=True)
-    customerLastName = serializers.CharField(allow_blank=True)
-    customerPreposition = serializers.CharField(allow_blank=True, help_text="Dutch tussenvoegsel.")
-    customerAddress = serializers.CharField(
+    customerSalutation = serializers.CharField(source="salutation", allow_blank=True)
+    customerFirstName = serializers.CharField(source="first_name", allow_blank=True)
+    customerLastName = serializers.CharField(source="last_name", allow_blank=True)
+    customerPreposition = serializers.CharField(
+        source="preposition", allow_blank=True, help_text="Dutch tussenvoegsel."
+    )
+    customerAddress = DefaultAddressPartField(
+        "line1",
         allow_blank=True,
         help_text="The address line (street + house number) exactly as the client sent it.",
     )
-    customerHouseNr = serializers.CharField(allow_blank=True, help_text="House number separately.")
-    customerZip = serializers.CharField(allow_blank=True)
-    customerCity = serializers.CharField(allow_blank=True)
-    customerCountry = serializers.CharField(allow_blank=True)
-    customerPhone = serializers.CharField(allow_blank=True)
-    customerCredit = serializers.CharField(
-        help_text='Current credit balance: a decimal string with two places, e.g. "25.50".'
+    customerHouseNr = DefaultAddressPartField(
+        "house_number", allow_blank=True, help_text="House number separately."
     )
-    lastChanged = serializers.DateTimeField(help_text="Last modification (ISO 8601, UTC).")
-    customerTags = serializers.ListField(
+    customerZip = DefaultAddressPartField("postal_code", allow_blank=True)
+    customerCity = DefaultAddressPartField("city", allow_blank=True)
+    customerCountry = DefaultAddressPartField("country", allow_blank=True)
+    customerPhone = serializers.CharField(source="phone", allow_blank=True)
+    customerCredit = TwoPlacesField(
+        source="credit",
+        help_text='Current credit balance: a decimal string with two places, e.g. "25.50".',
+    )
+    lastChanged = serializers.DateTimeField(
+        source="updated_at", help_text="Last modification (ISO 8601, UTC)."
+    )
+    customerTags = TagNamesField(
         child=serializers.CharField(), help_text="Client types assigned, sorted by name."
     )
 
     class Meta:
         ref_name = "UserResource"
-
-    def to_representation(self, customer) -> dict:
-        address = customer.default_address
-        return {
-            "customerId": customer.pk,
-            "customerExternalId": customer.external_id or None,
-            "email": customer.email,
-            "customerSalutation": customer.salutation,
-            "customerFirstName": customer.first_name,
-            "customerLastName": customer.last_name,
-            "customerPreposition": customer.preposition,
-            "customerAddress": address.line1 if address else "",
-            "customerHouseNr": address.house_number if address else "",
-            "customerZip": address.postal_code if address else "",
-            "customerCity": address.city if address else "",
-            "customerCountry": address.country if address else "",
-            "customerPhone": customer.phone,
-            "customerCredit": f"{Decimal(customer.credit):.2f}",
-            "lastChanged": _DATETIME.to_representation(customer.updated_at),
-            "customerTags": customer_tag_names(customer),
-        }
