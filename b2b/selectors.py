@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 
 from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, UUIDField
 
 from b2b.error_codes import B2BErrorCode
 from b2b.models import (
-    ACCOUNT_FIELDS,
-    ADDRESS_PARTS,
     NOT_COUNTED,
     Account,
     Contact,
     SalesOrder,
 )
-from customers.models import DISPLAY_NAME_FIELDS, Customer
+from customers.models import Customer
 from customers.selectors import (
     customer_survivor,
     customers_counted,
@@ -45,7 +43,7 @@ def counted_orders() -> QuerySet[SalesOrder]:
 
 def with_account(qs: QuerySet[Customer]) -> QuerySet[Customer]:
     """Join the account, its billing and shipping addresses, and the customer's default
-    address (the billing address shown when the account links none: ``billing_prefix``)."""
+    address (the billing address shown when the account links none)."""
     return qs.select_related(
         "account", "account__billing_address", "account__shipping_address", "default_address"
     )
@@ -129,59 +127,30 @@ def b2b_customers_list(
     return with_account(qs).order_by("-created_at", "-id")
 
 
-#: what the b2b list shows of a customer (b2b_customer_rows): its own columns, its account's
-#: (``account__customer_id`` is None without an account; an ``account__*_address_id`` None
-#: without that address) and the parts of its billing, shipping and default addresses
-B2B_CUSTOMER_ROW = (
-    "id",
-    "uuid",
-    *DISPLAY_NAME_FIELDS,
-    "phone",
-    "notes",
-    "is_active",
-    "created_at",
-    "updated_at",
-    "default_address_id",
-    *(
-        f"account__{Account._meta.get_field(field).attname}"
-        for field in (
-            "customer",
-            *sorted(ACCOUNT_FIELDS),
-            "updated_at",
-            "billing_address",
-            "shipping_address",
-        )
-    ),
-    *(f"account__billing_address__{part}" for part in ADDRESS_PARTS),
-    *(f"account__shipping_address__{part}" for part in ADDRESS_PARTS),
-    *(f"default_address__{part}" for part in ADDRESS_PARTS),
-)
+def b2b_customer_rows(qs: QuerySet[Customer], columns: tuple[str, ...]) -> QuerySet:
+    """``b2b_customers_list`` as rows (dicts of ``columns``, the ones the dialect renders, and
+    ``id``) instead of four model instances per customer (customer, account, two addresses).
+    ``values()`` drops the select_related: the rows join only what ``columns`` name (LEFT
+    JOINs)."""
+    return qs.values(*dict.fromkeys(("id", *columns)))
 
 
-def billing_prefix(row: dict) -> str | None:
-    """Where a row of ``B2B_CUSTOMER_ROW`` keeps the billing address the b2b dialect shows:
-    the account's own billing address, else the customer's default address (the address
-    every dialect shows as the customer's: docs/decisions/one-address.md), else none."""
-    if row["account__billing_address_id"] is not None:
-        return "account__billing_address__"
-    if row["default_address_id"] is not None:
-        return "default_address__"
-    return None
-
-
-def b2b_customer_rows(qs: QuerySet[Customer]) -> QuerySet:
-    """``b2b_customers_list`` as rows (dicts of ``B2B_CUSTOMER_ROW``) instead of four model
-    instances per customer (customer, account, two addresses). ``values()`` drops the
-    select_related: the rows join only the account and its two addresses (LEFT JOINs)."""
-    return qs.values(*B2B_CUSTOMER_ROW)
-
-
-#: b2b_customer_rows of a page, built and compiled once per process (tenants.paging)
-B2B_PAGE_ROWS = paging.PreparedRows(b2b_customer_rows, base=Customer.objects.all)
+@cache
+def b2b_page_rows(columns: tuple[str, ...]) -> paging.PreparedRows:
+    """b2b_customer_rows of a page, built and compiled once per process (tenants.paging)."""
+    return paging.PreparedRows(
+        partial(b2b_customer_rows, columns=columns), base=Customer.objects.all
+    )
 
 
 def b2b_customers_page(
-    *, tenant, offset: int, limit: int, is_active: bool | None = None, search: str | None = None
+    *,
+    tenant,
+    offset: int,
+    limit: int,
+    is_active: bool | None = None,
+    search: str | None = None,
+    columns: tuple[str, ...],
 ) -> tuple[list[dict], int]:
     """``(rows of b2b_customer_rows with their figures, total)``: one page of
     ``b2b_customers_list``. A search is paged by finding its matches once
@@ -197,7 +166,7 @@ def b2b_customers_page(
         selective=bool(search),
         total=None if search or counted else customers_total(tenant=tenant, is_active=is_active),
         counted=counted,
-        rows=B2B_PAGE_ROWS,
+        rows=b2b_page_rows(columns),
     )
     return attach_account_figures(customers), total
 

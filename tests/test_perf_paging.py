@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from b2b import selectors as b2b_selectors
+from b2b.api.serializers import B2B_CUSTOMER_COLUMNS as B2B_COLUMNS
 from config import db_adapters
 from customers.models import Customer
 from customers.selectors import CUSTOMERS
@@ -136,7 +137,8 @@ def test_the_window_reads_only_the_page_rows(tenant):
 # --- page rows built once (PreparedRows) ------------------------------------------------------
 
 
-PREPARED = b2b_selectors.B2B_PAGE_ROWS
+PREPARED = b2b_selectors.b2b_page_rows(B2B_COLUMNS)
+B2B_ROWS = partial(b2b_selectors.b2b_customer_rows, columns=B2B_COLUMNS)
 
 
 @pytest.fixture
@@ -168,7 +170,7 @@ def test_prepared_rows_are_the_rows_values_gives(accounts, order, filters):
     offsets = (0, 3, 7, 20, 22, 40)
     for offset in offsets:
         pages = []
-        for rows in (PREPARED, b2b_selectors.b2b_customer_rows):
+        for rows in (PREPARED, B2B_ROWS):
             qs = ordered(accounts, *order, **filters)
             with CaptureQueriesContext(connection) as ctx:
                 page, total = paging.page(
@@ -192,7 +194,7 @@ def test_prepared_rows_read_the_page_in_one_statement(accounts):
     assert len(ctx) == 1
     sql = ctx.captured_queries[0]["sql"]
     assert PreparedRows.MARK not in sql and "LIMIT 5 OFFSET 4" in sql
-    assert rows[0] == b2b_selectors.b2b_customer_rows(qs).get(pk=rows[0]["id"])
+    assert rows[0] == B2B_ROWS(qs).get(pk=rows[0]["id"])
 
 
 def test_prepared_rows_leave_lists_they_cannot_serve_to_the_usual_way(accounts):
@@ -220,9 +222,7 @@ def test_prepared_rows_leave_out_the_columns_selected_only_for_the_order(account
 
 
 def test_prepared_rows_refuse_a_base_with_parameters(accounts):
-    prepared = PreparedRows(
-        b2b_selectors.b2b_customer_rows, base=lambda: Customer.objects.filter(name__startswith="M")
-    )
+    prepared = PreparedRows(B2B_ROWS, base=lambda: Customer.objects.filter(name__startswith="M"))
     with pytest.raises(ValueError, match="parameters"):
         paging.window(ordered(accounts, "-id"), key="pk", offset=0, limit=3, rows=prepared)
 
@@ -405,7 +405,9 @@ def test_b2b_pages_from_landmarks_are_the_offset_slices(postgres_only, landmark_
     measured = 0
     for offset in range(len(everything) + 1):
         with CaptureQueriesContext(connection) as ctx:
-            rows, total = b2b_selectors.b2b_customers_page(tenant=tenant, offset=offset, limit=3)
+            rows, total = b2b_selectors.b2b_customers_page(
+                tenant=tenant, offset=offset, limit=3, columns=B2B_COLUMNS
+            )
         assert [r["id"] for r in rows] == everything[offset : offset + 3]
         assert total == len(everything)
         measured += sum("row_number()" in q["sql"] for q in ctx.captured_queries)
@@ -414,7 +416,7 @@ def test_b2b_pages_from_landmarks_are_the_offset_slices(postgres_only, landmark_
     Customer.objects.filter(pk__in=everything[::2]).update(is_active=False)
     inactive = [c.pk for c in ordered(tenant, "-created_at", "-id", is_active=False)]
     rows, total = b2b_selectors.b2b_customers_page(
-        tenant=tenant, offset=4, limit=3, is_active=False
+        tenant=tenant, offset=4, limit=3, is_active=False, columns=B2B_COLUMNS
     )
     assert [r["id"] for r in rows] == inactive[4:7] and total == len(inactive)
 

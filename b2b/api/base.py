@@ -29,6 +29,7 @@ from b2b.currencies import ISO_4217_CODES
 from customers.identity import existing_of
 from tenants import paging
 from tenants.access import tenant_from_header_or_credential
+from tenants.api.compiled import renders
 from tenants.api.dialect import DialectViewMixin, register
 from tenants.api.envelopes import ErrorObjectDialect
 from tenants.api.renderers import JSONRenderer
@@ -114,8 +115,11 @@ class MoneyField(serializers.DecimalField):
 
 
 def cents(value) -> Decimal | None:
-    """Money as ``MoneyField`` renders it (two decimals), for hand-written output."""
+    """Money as ``MoneyField`` renders it (two decimals), without DRF's field machinery."""
     return None if value is None else money(value)
+
+
+renders(money)(MoneyField)  # what DRF's DecimalField renders of money (tenants.api.compiled)
 
 
 class PercentField(MoneyField):
@@ -164,6 +168,7 @@ PHONE_HELP = (
 )
 
 
+@renders(phone_dashed)
 class PhoneField(serializers.CharField):
     """A phone: any common form in, the seed's ``+1-555-0456`` style out (tenants/phones.py
     checks and stores it)."""

@@ -8,7 +8,6 @@ before the services apply the domain rules.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,10 +23,9 @@ from b2b.api.base import (
     cents,
 )
 from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS, Account
-from b2b.selectors import B2B_CUSTOMER_ROW, account_of, billing_prefix
-from customers.models import DISPLAY_NAME_FIELDS, display_name
+from customers.api.fields import DisplayNameField
+from tenants.api.compiled import CompiledSerializer, Computed, renders, row_columns
 from tenants.api.dialect import iso_timestamp
-from tenants.phones import phone_dashed
 
 PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
 ORDER_STATUSES = list(ORDER_TRANSITIONS)
@@ -44,9 +42,14 @@ ADDRESS_LENGTHS = {
 }
 
 
-class B2BAddressSerializer(serializers.Serializer):
+@renders(lambda address: address_output(address))
+class B2BAddressSerializer(Computed, serializers.Serializer):
     """An address. Output lists only the parts that are set; input changes only the parts
     sent (send "" to clear one)."""
+
+    # Output with ``first_of``: the first of these addresses that is linked, as
+    # ``(its key, its path)`` from the customer (the billing address shown falls back to the
+    # default address every dialect shows: docs/decisions/one-address.md); None without one.
 
     line1 = serializers.CharField(max_length=255, required=False, allow_blank=True)
     line2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -55,8 +58,23 @@ class B2BAddressSerializer(serializers.Serializer):
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     country = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
+    def __init__(self, *args, first_of: tuple[tuple[str, str], ...] = (), **kwargs):
+        reads = tuple(path for key, address in first_of for path in (key, *_parts_of(address)))
+        super().__init__(*args, reads=reads, **kwargs)
+
+    def compute(self, *values):
+        size = 1 + len(ADDRESS_PARTS)
+        for at in range(0, len(values), size):
+            if values[at] is not None:
+                return dict(zip(ADDRESS_PARTS, values[at + 1 : at + size], strict=True))
+        return None
+
     def to_representation(self, instance):
         return address_output(instance)
+
+
+def _parts_of(address: str) -> tuple[str, ...]:
+    return tuple(f"{address}.{part}" for part in ADDRESS_PARTS)
 
 
 def address_output(address) -> dict:
@@ -79,7 +97,7 @@ class B2BContactInputSerializer(serializers.Serializer):
     )
 
 
-class B2BContactSerializer(serializers.Serializer):
+class B2BContactSerializer(CompiledSerializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     title = serializers.CharField()
@@ -132,170 +150,130 @@ class B2BCustomerUpdateSerializer(B2BCustomerInputSerializer):
     contacts = None
 
 
-FIGURES = ("b2b_current_balance", "b2b_lifetime_value", "b2b_total_orders")
+class AccountTerm(Computed):
+    """A term of the customer's account, or its default (``Account.default_of``) for a
+    customer without one (mixin, before a field class)."""
+
+    def __init__(self, term: str, **kwargs):
+        self.term_default = Account.default_of(term)
+        super().__init__(reads=("account.customer_id", f"account.{term}"), **kwargs)
+
+    def compute(self, account, value):
+        return self.term_default if account is None else value
 
 
-def customer_row(customer) -> dict:
-    """A Customer (with its account and addresses, and its figures when attached) as a row
-    of ``b2b.selectors.B2B_CUSTOMER_ROW``: what ``values()`` reads for it."""
-    account = account_of(customer)
-    objects = {
-        "": customer,
-        "account__": account,
-        "account__billing_address__": account.billing_address if account else None,
-        "account__shipping_address__": account.shipping_address if account else None,
-        "default_address__": customer.default_address,
-    }
-    row = {}
-    for name in B2B_CUSTOMER_ROW:
-        prefix, _, field = name.rpartition("__")
-        obj = objects[f"{prefix}__" if prefix else ""]
-        row[name] = None if obj is None else getattr(obj, field)
-    for name in FIGURES:
-        if hasattr(customer, name):
-            row[name] = getattr(customer, name)
-    return row
+class TermCharField(AccountTerm, serializers.CharField):
+    pass
 
 
-def _address(row: dict, prefix: str | None) -> dict | None:
-    return None if prefix is None else {part: row[prefix + part] for part in ADDRESS_PARTS}
+class TermChoiceField(AccountTerm, serializers.ChoiceField):
+    pass
 
 
-def row_view(row: dict, contacts=None) -> SimpleNamespace:
-    """The b2b record of a row of ``b2b.selectors.B2B_CUSTOMER_ROW`` (with its figures when
-    attached): its account fields, or the defaults without one; addresses as dicts of
-    their parts, or None."""
-    has_account = row["account__customer_id"] is not None
-    account_updated = row["account__updated_at"]
-    updated_at = row["updated_at"]
-    if has_account and account_updated:
-        updated_at = max(updated_at, account_updated)
-
-    def term(field):  # an account's field, or its default for a customer without one
-        return row[f"account__{field}"] if has_account else Account.default_of(field)
-
-    return SimpleNamespace(
-        id=row["uuid"],
-        # a customer created by another dialect may only have first/last names
-        name=display_name(*(row[field] for field in DISPLAY_NAME_FIELDS)),
-        email=row["email"],
-        phone=row["phone"],
-        fax=term("fax"),
-        website=term("website"),
-        tax_id=term("tax_id"),
-        billing_address=_address(row, billing_prefix(row)),
-        shipping_address=_address(
-            row,
-            "account__shipping_address__" if row["account__shipping_address_id"] else None,
-        ),
-        contacts=[] if contacts is None else contacts,
-        payment_terms=term("payment_terms"),
-        currency=term("currency"),
-        credit_limit=term("credit_limit"),
-        current_balance=row.get("b2b_current_balance", 0),
-        discount_rate=term("discount_rate"),
-        preferred_shipping=term("preferred_shipping"),
-        price_list_id=row["account__price_list_id"],
-        customer_since=row["account__customer_since"] or row["created_at"],
-        lifetime_value=row.get("b2b_lifetime_value", 0),
-        total_orders=row.get("b2b_total_orders", 0),
-        is_active=row["is_active"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-        updated_at=updated_at,
-    )
+class TermCurrencyField(AccountTerm, CurrencyField):
+    pass
 
 
-def account_view(customer) -> SimpleNamespace:
-    """The b2b record of a customer (with its ``contact_list`` when read): ``row_view`` of
-    its ``customer_row``, so a Customer and a list's row render alike."""
-    return row_view(customer_row(customer), getattr(customer, "contact_list", []))
+class TermMoneyField(AccountTerm, MoneyField):
+    pass
 
 
-class B2BCustomerSummarySerializer(serializers.Serializer):
+class TermPercentField(AccountTerm, PercentField):
+    pass
+
+
+class CustomerSinceField(Computed, serializers.DateTimeField):
+    """The account's ``customer_since``, else when the customer was created."""
+
+    reads = ("account.customer_since", "created_at")
+
+    def compute(self, since, created):
+        return since or created
+
+
+class RecordUpdatedField(Computed, serializers.DateTimeField):
+    """When the record (the customer or its account) last changed."""
+
+    reads = ("updated_at", "account.updated_at")
+
+    def compute(self, customer, account):
+        return max(customer, account) if account else customer
+
+
+class Figure(Computed):
+    """A figure of the customer's counted orders, attached by
+    ``b2b.selectors.attach_account_figures`` (0 when not attached): not a column."""
+
+    columns = ()
+
+    def __init__(self, figure: str, **kwargs):
+        super().__init__(reads=(figure,), **kwargs)
+
+    def compute(self, value):
+        return 0 if value is None else value
+
+
+class FigureMoneyField(Figure, MoneyField):
+    pass
+
+
+class FigureCountField(Figure, serializers.IntegerField):
+    pass
+
+
+class B2BCustomerSummarySerializer(CompiledSerializer):
     """A customer in a list: every field of the record except ``contacts``."""
 
-    id = serializers.UUIDField()
-    name = serializers.CharField(
+    # of a Customer with its account and addresses (b2b.selectors.b2b_customer_get), or of a
+    # row of B2B_CUSTOMER_COLUMNS (b2b.selectors.b2b_customers_page), with their figures
+    id = serializers.UUIDField(source="uuid")
+    name = DisplayNameField(
         help_text="A customer created elsewhere with only first/last names shows its display name."
     )
     email = serializers.CharField()
     phone = PhoneField()
-    fax = serializers.CharField()
-    website = serializers.CharField()
-    tax_id = serializers.CharField()
-    billing_address = B2BAddressSerializer(allow_null=True)
-    shipping_address = B2BAddressSerializer(allow_null=True)
-    payment_terms = serializers.ChoiceField(choices=PAYMENT_TERMS)
-    currency = CurrencyField()
-    credit_limit = MoneyField()
-    current_balance = MoneyField(help_text="Total of counted orders not yet paid.")
-    discount_rate = PercentField()
-    preferred_shipping = serializers.CharField()
-    price_list_id = serializers.UUIDField(allow_null=True)
-    customer_since = serializers.DateTimeField()
-    lifetime_value = MoneyField(help_text="Total of counted (not draft/cancelled) orders.")
-    total_orders = serializers.IntegerField(help_text="Number of counted orders.")
+    fax = TermCharField("fax")
+    website = TermCharField("website")
+    tax_id = TermCharField("tax_id")
+    billing_address = B2BAddressSerializer(
+        first_of=(
+            ("account.billing_address_id", "account.billing_address"),
+            ("default_address_id", "default_address"),
+        ),
+        allow_null=True,
+    )
+    shipping_address = B2BAddressSerializer(
+        first_of=(("account.shipping_address_id", "account.shipping_address"),),
+        allow_null=True,
+    )
+    payment_terms = TermChoiceField("payment_terms", choices=PAYMENT_TERMS)
+    currency = TermCurrencyField("currency")
+    credit_limit = TermMoneyField("credit_limit")
+    current_balance = FigureMoneyField(
+        "b2b_current_balance", help_text="Total of counted orders not yet paid."
+    )
+    discount_rate = TermPercentField("discount_rate")
+    preferred_shipping = TermCharField("preferred_shipping")
+    price_list_id = serializers.UUIDField(source="account.price_list_id", allow_null=True)
+    customer_since = CustomerSinceField()
+    lifetime_value = FigureMoneyField(
+        "b2b_lifetime_value", help_text="Total of counted (not draft/cancelled) orders."
+    )
+    total_orders = FigureCountField("b2b_total_orders", help_text="Number of counted orders.")
     is_active = serializers.BooleanField()
     notes = serializers.CharField()
     created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    updated_at = RecordUpdatedField()
 
-    def to_representation(self, instance):
-        # Hand-written for speed (a page renders up to 100 of these): exactly what the
-        # declared fields above render (tests compare both). ``instance`` is a Customer
-        # (b2b.selectors.b2b_customer_get) or a row of b2b.selectors.b2b_customer_rows.
-        view = row_view(instance) if isinstance(instance, dict) else account_view(instance)
-        return self.render(view)
 
-    def render(self, v: SimpleNamespace) -> dict:
-        address = address_output  # B2BAddressSerializer's output, without building fields
-        return {
-            "id": str(v.id),
-            "name": v.name,
-            "email": v.email,
-            "phone": phone_dashed(v.phone),
-            "fax": v.fax,
-            "website": v.website,
-            "tax_id": v.tax_id,
-            "billing_address": None if v.billing_address is None else address(v.billing_address),
-            "shipping_address": None if v.shipping_address is None else address(v.shipping_address),
-            "payment_terms": v.payment_terms,
-            "currency": v.currency,
-            "credit_limit": cents(v.credit_limit),
-            "current_balance": cents(v.current_balance),
-            "discount_rate": cents(v.discount_rate),
-            "preferred_shipping": v.preferred_shipping,
-            "price_list_id": None if v.price_list_id is None else str(v.price_list_id),
-            "customer_since": iso_timestamp(v.customer_since),
-            "lifetime_value": cents(v.lifetime_value),
-            "total_orders": v.total_orders,
-            "is_active": v.is_active,
-            "notes": v.notes,
-            "created_at": iso_timestamp(v.created_at),
-            "updated_at": iso_timestamp(v.updated_at),
-        }
+#: what a row of the b2b customer list reads (b2b.selectors.b2b_customers_page)
+B2B_CUSTOMER_COLUMNS = row_columns(B2BCustomerSummarySerializer)
 
 
 class B2BCustomerSerializer(B2BCustomerSummarySerializer):
     """The full record of a customer, with its contacts (primary first)."""
 
-    contacts = B2BContactSerializer(many=True)
-
-    def render(self, v: SimpleNamespace) -> dict:
-        out = super().render(v)
-        out["contacts"] = [
-            {
-                "id": str(c.id),
-                "name": c.name,
-                "title": c.title,
-                "email": c.email,
-                "phone": phone_dashed(c.phone),
-                "is_primary": c.is_primary,
-            }
-            for c in v.contacts
-        ]
-        return out
+    contacts = B2BContactSerializer(many=True, source="contact_list")
 
 
 class B2BCustomerListQuerySerializer(PageQuerySerializer):

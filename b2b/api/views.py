@@ -86,6 +86,7 @@ class CustomerListView(B2BView):
             limit=limit,
             is_active=query["is_active"],
             search=query.get("search"),
+            columns=s.B2B_CUSTOMER_COLUMNS,
         )
         meta = page_meta(page=page, limit=limit, total=total)
         data = s.B2BCustomerSummarySerializer(items, many=True).data

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -46,9 +45,9 @@ _INLINE: dict[Callable, str] = {}
 
 
 def renders(converter: Callable | None, *, inline: str | None = None):
-    """Class decorator: the field class's ``to_representation(value)`` is ``converter(value)``
-    (None: the value as it is) for every value that is not None; ``inline``: the same as an
-    expression of ``v``, saving a call per value."""
+    """Class decorator: the field class (and its subclasses that do not render their own
+    way) renders a value that is not None as ``converter(value)`` does (None: the value as
+    it is); ``inline``: the same as an expression of ``v``, saving a call per value."""
 
     def register(field_class):
         _CONVERTERS[field_class] = lambda field: converter
@@ -128,9 +127,15 @@ def converter(field) -> Callable | None:
         return _many(converter(field.child) or (lambda item: item))
     if isinstance(field, CompiledSerializer):
         return _plan(type(field)).render
-    defining = next(c for c in type(field).__mro__ if "to_representation" in vars(c))
-    factory = _CONVERTERS.get(defining)
-    found = factory(field) if factory is not None else _OWN
+    # the nearest class that names its converter, unless one below it renders its own way
+    for cls in type(field).__mro__:
+        factory = _CONVERTERS.get(cls)
+        if factory is not None:
+            found = factory(field)
+            break
+        if "to_representation" in vars(cls):
+            found = _OWN
+            break
     return field.to_representation if found is _OWN else found
 
 
@@ -156,13 +161,16 @@ class Computed:
     def __init__(self, *args, reads: tuple[str, ...] | None = None, **kwargs):
         if reads is not None:
             self.reads = reads
-        kwargs.setdefault("source", "*")
+        if self.reads:  # else a plain field (e.g. a serializer's input use)
+            kwargs.setdefault("source", "*")
         super().__init__(*args, **kwargs)
 
     def compute(self, *values):
         raise NotImplementedError
 
     def get_attribute(self, instance):  # DRF's path
+        if not self.reads:
+            return super().get_attribute(instance)
         return self.compute(*(_walk(instance, path) for path in self.reads))
 
     def row_columns(self) -> tuple[str, ...]:
@@ -186,19 +194,14 @@ def _walk(obj, path: str):
     return obj
 
 
-def _attribute(path: str):
-    """An instance getter for a dotted path: None past a missing (or None) related object."""
-    get = attrgetter(path)
-
-    def read(obj):
-        try:
-            return get(obj)
-        except ObjectDoesNotExist:
-            return None
-        except AttributeError:
-            return _walk(obj, path)  # None somewhere on the way (else it raises below)
-
-    return read
+def _step(obj, name: str):
+    """``obj.name``: None when ``obj`` is None or the related object is missing."""
+    if obj is None:
+        return None
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
 
 
 class _Plan:
@@ -223,7 +226,7 @@ def _plan(serializer_class) -> _Plan:
 
 def _compile(serializer_class) -> _Plan:
     serializer = serializer_class()
-    names: dict[str, object] = {"_walk": _walk}
+    names: dict[str, object] = {"_step": _step}
     row_items, instance_items, columns = [], [], []
 
     def bind(value) -> str:
@@ -231,12 +234,25 @@ def _compile(serializer_class) -> _Plan:
         names[name] = value
         return name
 
+    related: dict[str, str] = {}  # a related object's path -> its local in render_instance
+    prelude: list[str] = []
+
+    def related_object(path: str) -> str:
+        """The local holding the object at ``path`` (None past a missing one), read once."""
+        if path not in related:
+            parent, _, name = path.rpartition(".")
+            holder = related_object(parent) if parent else "obj"
+            related[path] = local = f"_r{len(related)}"
+            prelude.append(f"{local} = _step({holder}, {name!r})")
+        return related[path]
+
     def instance_read(path: str, *, optional: bool = False) -> str:
         if path == "*":
             return "obj"
-        if not path.isidentifier():
-            return f"{bind(_attribute(path))}(obj)"
-        return f"getattr(obj, {path!r}, None)" if optional else f"obj.{path}"
+        parent, _, name = path.rpartition(".")
+        holder = related_object(parent) if parent else "obj"
+        read = f"getattr({holder}, {name!r}, None)" if optional else f"{holder}.{name}"
+        return f"(None if {holder} is None else {read})" if parent else read
 
     def row_read(path: str, *, optional: bool = False) -> str:
         if path == "*":
@@ -251,7 +267,7 @@ def _compile(serializer_class) -> _Plan:
             conversion = f"[{bind(_plan(type(field.child)).render)}(i) for i in v]"
         elif convert is not None:
             conversion = _INLINE.get(convert) or f"{bind(convert)}(v)"
-        if isinstance(field, Computed):
+        if isinstance(field, Computed) and field.reads:
             compute = bind(field.compute)
             fetched = set(field.row_columns())
             row_args = [row_read(p, optional=p not in fetched) for p in field.reads]
@@ -283,7 +299,11 @@ def _compile(serializer_class) -> _Plan:
 
     source = (
         "def render_row(obj):\n    return {" + ", ".join(row_items) + "}\n"
-        "def render_instance(obj):\n    return {" + ", ".join(instance_items) + "}\n"
+        "def render_instance(obj):\n"
+        + "".join(f"    {line}\n" for line in prelude)
+        + "    return {"
+        + ", ".join(instance_items)
+        + "}\n"
         "def render(obj):\n"
         "    return render_row(obj) if obj.__class__ is dict else render_instance(obj)\n"
     )
