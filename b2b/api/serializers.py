@@ -20,12 +20,10 @@ from b2b.api.base import (
     PageQuerySerializer,
     PercentField,
     PhoneField,
-    cents,
 )
 from b2b.models import ADDRESS_PARTS, ORDER_TRANSITIONS, PAYMENT_TERM_DAYS, Account
 from customers.api.fields import DisplayNameField
 from tenants.api.compiled import CompiledSerializer, Computed, renders, row_columns
-from tenants.api.dialect import iso_timestamp
 
 PAYMENT_TERMS = list(PAYMENT_TERM_DAYS)
 ORDER_STATUSES = list(ORDER_TRANSITIONS)
@@ -445,12 +443,12 @@ class B2BAnalyticsQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=["30d", "90d", "1y", "all"], default="all")
 
 
-class B2BCustomerRefSerializer(serializers.Serializer):
+class B2BCustomerRefSerializer(CompiledSerializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class B2BAnalyticsOverviewSerializer(serializers.Serializer):
+class B2BAnalyticsOverviewSerializer(CompiledSerializer):
     lifetime_value = MoneyField()
     total_orders = serializers.IntegerField()
     avg_order_value = MoneyField()
@@ -459,7 +457,7 @@ class B2BAnalyticsOverviewSerializer(serializers.Serializer):
     days_since_last_order = serializers.IntegerField(allow_null=True)
 
 
-class B2BFinancialSummarySerializer(serializers.Serializer):
+class B2BFinancialSummarySerializer(CompiledSerializer):
     total_revenue = MoneyField(help_text="Counted orders in the period.")
     current_balance = MoneyField()
     credit_limit = MoneyField()
@@ -471,21 +469,22 @@ class B2BFinancialSummarySerializer(serializers.Serializer):
     )
 
 
-class B2BMonthSerializer(serializers.Serializer):
+class B2BMonthSerializer(CompiledSerializer):
     month = serializers.CharField(help_text="YYYY-MM (UTC)")
     orders = serializers.IntegerField()
     revenue = MoneyField()
     avg_order_value = MoneyField()
 
 
-class B2BTopProductSerializer(serializers.Serializer):
+class B2BTopProductSerializer(CompiledSerializer):
     product_id = serializers.UUIDField()
     product_name = serializers.CharField()
     quantity_ordered = serializers.IntegerField()
     revenue = MoneyField()
 
 
-class B2BAnalyticsSerializer(serializers.Serializer):
+class B2BAnalyticsSerializer(CompiledSerializer):
+    # of the dict b2b.analytics computes (money in cents already)
     customer = B2BCustomerRefSerializer()
     period = serializers.ChoiceField(choices=["30d", "90d", "1y", "all"])
     overview = B2BAnalyticsOverviewSerializer()
@@ -496,51 +495,6 @@ class B2BAnalyticsSerializer(serializers.Serializer):
         choices=["high_value", "mid_value", "low_value", "new", "at_risk", "inactive"]
     )
     risk_score = RiskLevelField()
-
-    def to_representation(self, data) -> dict:
-        # Hand-written for speed (DRF's field machinery cost more than the figures): exactly
-        # what the declared fields above render (b2b.analytics gives money in cents already;
-        # tests compare both).
-        overview, summary = data["overview"], data["financial_summary"]
-        return {
-            "customer": {"id": str(data["customer"]["id"]), "name": data["customer"]["name"]},
-            "period": data["period"],
-            "overview": {
-                "lifetime_value": cents(overview["lifetime_value"]),
-                "total_orders": overview["total_orders"],
-                "avg_order_value": cents(overview["avg_order_value"]),
-                "last_order_date": iso_timestamp(overview["last_order_date"]),
-                "customer_since": iso_timestamp(overview["customer_since"]),
-                "days_since_last_order": overview["days_since_last_order"],
-            },
-            "financial_summary": {
-                "total_revenue": cents(summary["total_revenue"]),
-                "current_balance": cents(summary["current_balance"]),
-                "credit_limit": cents(summary["credit_limit"]),
-                "credit_utilization": cents(summary["credit_utilization"]),
-                "avg_payment_days": summary["avg_payment_days"],
-            },
-            "order_history": [
-                {
-                    "month": row["month"],
-                    "orders": row["orders"],
-                    "revenue": cents(row["revenue"]),
-                    "avg_order_value": cents(row["avg_order_value"]),
-                }
-                for row in data["order_history"]
-            ],
-            "top_products": [
-                {
-                    "product_id": str(row["product_id"]),
-                    "product_name": row["product_name"],
-                    "quantity_ordered": row["quantity_ordered"],
-                    "revenue": cents(row["revenue"]),
-                }
-                for row in data["top_products"]
-            ],
-            "customer_segment": data["customer_segment"],
-            "risk_score": data["risk_score"],
-        }
 
 
 class B2BCreditFactorSerializer(serializers.Serializer):

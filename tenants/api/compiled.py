@@ -330,11 +330,25 @@ def row_columns(serializer_class, *, prefix: str = "", extra: tuple[str, ...] = 
 
 def declared(serializer, instance) -> dict:
     """What DRF's own field machinery renders of ``instance`` for ``serializer``'s declared
-    fields (what the compiled function must render; for tests). A ``values()`` row is
-    read as DRF reads nested objects: its ``a__b`` keys become ``{"a": {"b": …}}``."""
+    fields, nested compiled serializers included (what the compiled function must render; for
+    tests). A ``values()`` row is read as DRF reads nested objects: its ``a__b`` keys become
+    ``{"a": {"b": …}}``."""
     if isinstance(instance, dict):
         instance = nest(instance)
-    return serializers.Serializer.to_representation(serializer, instance)
+    shown = {}
+    for field in serializer._readable_fields:  # as serializers.Serializer.to_representation
+        value = field.get_attribute(instance)
+        if value is None:
+            shown[field.field_name] = None
+        elif isinstance(field, CompiledSerializer):
+            shown[field.field_name] = declared(field, value)
+        elif isinstance(field, serializers.ListSerializer) and isinstance(
+            field.child, CompiledSerializer
+        ):
+            shown[field.field_name] = [declared(field.child, item) for item in value]
+        else:
+            shown[field.field_name] = field.to_representation(value)
+    return shown
 
 
 def nest(row: dict) -> dict:
