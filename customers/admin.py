@@ -362,7 +362,6 @@ class CustomerAdmin(TenantScopedAdmin, ReadableHistoryAdmin):
                 "fields": (
                     "name",
                     "local_name",
-                    "nickname",
                     ("salutation", "first_name", "preposition", "last_name"),
                 )
             },

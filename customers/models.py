@@ -129,7 +129,6 @@ class Customer(TenantOwnedModel):
         related_name="customers",
     )
     notes = models.TextField(blank=True, default="")
-    nickname = models.CharField(max_length=64, blank=True, default="")
     external_id = models.CharField(max_length=255, blank=True, default="")
     credit = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     default_address = models.ForeignKey(

@@ -260,7 +260,6 @@ class B2BCustomerSummarySerializer(CompiledSerializer):
     total_orders = FigureCountField("b2b_total_orders", help_text="Number of counted orders.")
     is_active = serializers.BooleanField()
     notes = serializers.CharField()
-    nickname = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = RecordUpdatedField()
 

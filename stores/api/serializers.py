@@ -175,7 +175,6 @@ class StoreCustomerSerializer(CompiledSerializer):
         help_text="The linked user's id (customers created when a user joins).",
     )
     isActive = serializers.BooleanField(source="customer.is_active")
-    nickname = serializers.CharField(source="customer.nickname")
     createdAt = IsoDateTimeField(source="customer.created_at")
     updatedAt = IsoDateTimeField(source="customer.updated_at")
 

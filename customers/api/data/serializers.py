@@ -60,7 +60,6 @@ class DataCustomerSerializer(CompiledSerializer):
     phone = serializers.CharField(help_text=PHONE_OUT_HELP)
     userId = serializers.CharField(source="user_id", allow_null=True, help_text=USER_ID_HELP)
     notes = serializers.CharField()
-    nickname = serializers.CharField()
     isActive = serializers.BooleanField(source="is_active")
     addresses = DataAddressSerializer(many=True, source="address_list")
     defaultAddressId = DefaultAddressIdField()

@@ -304,7 +304,6 @@ class UserResourceSerializer(CompiledSerializer):
     customerCity = DefaultAddressPartField("city", allow_blank=True)
     customerCountry = DefaultAddressPartField("country", allow_blank=True)
     customerPhone = serializers.CharField(source="phone", allow_blank=True)
-    customerNickname = serializers.CharField(source="nickname", allow_blank=True)
     customerCredit = TwoPlacesField(
         source="credit",
         help_text='Current credit balance: a decimal string with two places, e.g. "25.50".',
