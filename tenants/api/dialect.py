@@ -193,7 +193,7 @@ class Dialect:
 def iso_timestamp(value: datetime | None) -> str | None:
     """A timestamp as DRF's ``DateTimeField`` writes it with ``TIME_ZONE = "UTC"`` (ISO 8601
     in UTC, ``Z``, microseconds when there are any), without its per-value time zone lookup:
-    for hand-written output of many records (tests compare it with DRF's)."""
+    for the output of many records (tenants.api.compiled; tests compare it with DRF's)."""
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
