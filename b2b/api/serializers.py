@@ -40,7 +40,14 @@ ADDRESS_LENGTHS = {
 }
 
 
-@renders(lambda address: address_output(address))
+def address_output(address) -> dict:
+    """An address (a dict of its parts or an Address) as output: the parts that are set."""
+    if isinstance(address, dict):
+        return {p: address[p] for p in ADDRESS_PARTS if address.get(p)}
+    return {p: getattr(address, p) for p in ADDRESS_PARTS if getattr(address, p, "")}
+
+
+@renders(address_output)
 class B2BAddressSerializer(Computed, serializers.Serializer):
     """An address. Output lists only the parts that are set; input changes only the parts
     sent (send "" to clear one)."""
@@ -73,13 +80,6 @@ class B2BAddressSerializer(Computed, serializers.Serializer):
 
 def _parts_of(address: str) -> tuple[str, ...]:
     return tuple(f"{address}.{part}" for part in ADDRESS_PARTS)
-
-
-def address_output(address) -> dict:
-    """An address (a dict of its parts or an Address) as output: the parts that are set."""
-    if isinstance(address, dict):
-        return {p: address[p] for p in ADDRESS_PARTS if address.get(p)}
-    return {p: getattr(address, p) for p in ADDRESS_PARTS if getattr(address, p, "")}
 
 
 # --- contacts -----------------------------------------------------------------------------

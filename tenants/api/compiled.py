@@ -277,7 +277,7 @@ def _compile(serializer_class) -> _Plan:
             ]
             row_value = f"{compute}({', '.join(row_args)})"
             instance_value = f"{compute}({', '.join(instance_args)})"
-            columns.extend(p.replace(".", "__") for p in field.row_columns())
+            columns.extend(p.replace(".", "__") for p in field.row_columns() if p != "*")
         else:
             path = ".".join(field.source_attrs) or "*"
             row_value, instance_value = row_read(path), instance_read(path)
