@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/hub/", include("tenants.api.hub_urls")),
     path("api/", include("customers.api.data.urls")),  # data/customer…
     path("v1/<str:client_name>/peppered/", include("customers.api.peppered.urls")),
-    path("customers", include("stores.api.urls")),
+    path("", include("stores.api.urls")),  # customers…
     path("api/", include("b2b.api.urls")),
 ]
 
