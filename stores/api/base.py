@@ -20,13 +20,12 @@ import uuid
 from datetime import UTC
 
 from django.http import Http404
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.views import APIView
 
 from stores.access import store_from_header
-from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
+from tenants.api.dialect import Dialect, ErrorInfo, register
+from tenants.api.viewsets import DialectSchema, DialectViewSet
 from tenants.authentication import BearerAuthentication
 
 #: wire ``sortBy`` -> the selector's sort key
@@ -228,14 +227,7 @@ def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ERROR_REF, description=description)
 
 
-class StoreView(DialectViewMixin, APIView):
-    """Base of every store-dialect view: its envelope, and Bearer authentication only."""
-
-    dialect = STORE
-    authentication_classes = [BearerAuthentication]
-
-
-class DeleteWithBodySchema(AutoSchema):
+class DeleteWithBodySchema(DialectSchema):
     """drf-spectacular documents a request body only for POST, PUT and PATCH; this dialect's
     bulk removal is a DELETE with a JSON body (``{"ids": [...]}``), as the seed says."""
 
@@ -247,3 +239,11 @@ class DeleteWithBodySchema(AutoSchema):
             return super()._get_request_body(direction)
         finally:
             self.method = "DELETE"
+
+
+class StoreViewSet(DialectViewSet):
+    """Base of every store-dialect viewset: its envelope, and Bearer authentication only."""
+
+    dialect = STORE
+    authentication_classes = [BearerAuthentication]
+    schema = DeleteWithBodySchema()
