@@ -199,6 +199,30 @@ def pagination(*, page: int, limit: int, total: int) -> dict:
     }
 
 
+# --- success envelopes (the seed's) ----------------------------------------------------------
+
+
+def page_envelope(*, items, page: int, limit: int, total: int) -> dict:
+    """``GET /customers``: the page's links and the seed's pagination object."""
+    return {"data": items, "pagination": pagination(page=page, limit=limit, total=total)}
+
+
+def removed_envelope(count: int) -> dict:
+    """``DELETE /customers/bulk``: how many of the store's links went."""
+    return {"message": "Customers removed from store", "deletedCount": count}
+
+
+def price_list_envelope(link, *, removed: bool = False) -> dict:
+    """``PUT``/``DELETE /customers/{customerId}/price-list``: the link, with the seed's
+    message."""
+    message = (
+        "Customer price list has been removed"
+        if removed
+        else "Customer price list has been updated"
+    )
+    return {"success": True, "message": message, "customer": link}
+
+
 # --- views and OpenAPI ------------------------------------------------------------------------
 
 #: a UUID in its usual text form; declared as a string with a pattern rather than

@@ -9,7 +9,13 @@ from rest_framework.response import Response
 from stores import selectors, services
 from stores.access import store_from_header
 from stores.api import docs
-from stores.api.base import SORT_FIELDS, StoreViewSet, pagination
+from stores.api.base import (
+    SORT_FIELDS,
+    StoreViewSet,
+    page_envelope,
+    price_list_envelope,
+    removed_envelope,
+)
 from stores.api.serializers import (
     StoreCustomerCreatedSerializer,
     StoreCustomerCreateSerializer,
@@ -52,7 +58,7 @@ class StoreCustomerViewSet(StoreViewSet):
         )
         return Response(
             StoreCustomerPageSerializer(
-                {"data": items, "pagination": pagination(page=page, limit=limit, total=total)}
+                page_envelope(items=items, page=page, limit=limit, total=total)
             ).data
         )
 
@@ -73,7 +79,7 @@ class StoreCustomerViewSet(StoreViewSet):
         count = services.store_customers_remove(
             store=access.store, customer_ids=data["ids"], user=access.actor, api_key=access.api_key
         )
-        return Response({"message": "Customers removed from store", "deletedCount": count})
+        return Response(removed_envelope(count))
 
     @action(detail=True, methods=["put"], url_path="price-list")
     def price_list(self, request, customerId):
@@ -85,26 +91,12 @@ class StoreCustomerViewSet(StoreViewSet):
             price_list_id=data["priceListId"],
             name=data.get("name"),
         )
-        return Response(
-            StoreCustomerPriceListResultSerializer(
-                {
-                    "success": True,
-                    "message": "Customer price list has been updated",
-                    "customer": link,
-                }
-            ).data
-        )
+        return Response(StoreCustomerPriceListResultSerializer(price_list_envelope(link)).data)
 
     @price_list.mapping.delete
     def price_list_remove(self, request, customerId):
         access = store_from_header(request)
         link = services.store_customer_price_list_remove(store=access.store, customer_id=customerId)
         return Response(
-            StoreCustomerPriceListResultSerializer(
-                {
-                    "success": True,
-                    "message": "Customer price list has been removed",
-                    "customer": link,
-                }
-            ).data
+            StoreCustomerPriceListResultSerializer(price_list_envelope(link, removed=True)).data
         )
