@@ -22,10 +22,10 @@ urlpatterns = [
     # the hub's own API (tenants/api/hub.py): each app's routes under one prefix
     path("api/hub/", include("customers.api.hub.urls")),
     path("api/hub/", include("tenants.api.hub_urls")),
-    path("api/data/customer", include("customers.api.data.urls")),
+    path("api/", include("customers.api.data.urls")),  # data/customer…
     path("v1/<str:client_name>/peppered/", include("customers.api.peppered.urls")),
-    path("customers", include("stores.api.urls")),
-    path("api/", include("b2b.api.urls")),
+    path("", include("stores.api.urls")),  # customers…
+    path("api/", include("b2b.api.urls")),  # customers…, orders…
 ]
 
 # Prometheus metrics (tenants/metrics.py): not routed at all unless HUB_METRICS is on.

@@ -31,16 +31,37 @@ from tests.factories import (
 DIALECTS = ("data", "store", "peppered", "b2b")
 
 
+#: the HTTP methods a route may answer (HEAD and OPTIONS come with them)
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def view_class_of(callback) -> type | None:
+    """The class of the view a URL pattern calls (a DRF view or viewset, or a Django view)."""
+    return getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+
+
+def route_handlers(callback) -> dict[str, tuple[type, str]]:
+    """``{method: (class, attribute)}``: what answers each HTTP method of a URL pattern's view.
+    A viewset's route answers the actions its router bound (``callback.actions``); a plain
+    view's, its handler methods. Empty for a function view."""
+    view_class = view_class_of(callback)
+    if view_class is None:
+        return {}
+    actions = getattr(callback, "actions", None)
+    if actions is not None:
+        return {m: (view_class, actions[m]) for m in HTTP_METHODS if m in actions}
+    return {m: (view_class, m) for m in HTTP_METHODS if hasattr(view_class, m)}
+
+
 def route_exists(path: str, method: str = "GET") -> bool:
     """Whether ``path`` resolves to a view that has a handler for ``method``."""
     try:
         match = resolve(path)
     except Resolver404:
         return False
-    view_class = getattr(match.func, "view_class", None)
-    if view_class is None:
+    if view_class_of(match.func) is None:
         return True
-    return hasattr(view_class, method.lower())
+    return method.lower() in route_handlers(match.func)
 
 
 @dataclass

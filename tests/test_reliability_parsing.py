@@ -15,7 +15,7 @@ from tenants.models import IdempotencyRecord
 from tenants.services import user_token_issue
 from tests.conftest import HubClient, _meta, json_of
 from tests.factories import CustomerFactory
-from tests.reliability_support import populate, request_id_in, walk_patterns
+from tests.reliability_support import populate, request_id_in, view_class_of, walk_patterns
 from tests.test_isolation_matrix import body, fill, matrix_routes
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_every_dialect_view_uses_the_shared_edge():
     Idempotency-Key given only after its authentication: tenants/idempotency.py)."""
     views = []
     for route, pattern in walk_patterns():
-        view_class = getattr(pattern.callback, "view_class", None)
+        view_class = view_class_of(pattern.callback)
         if view_class is None or dialect_for_path("/" + route.split("<")[0]) is None:
             continue
         views.append(view_class)

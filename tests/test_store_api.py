@@ -409,7 +409,7 @@ def test_agent_may_not_use_another_store_on_any_route(world, method, path):
 
 @pytest.mark.parametrize("principal", ["agent", "admin", "api_key"])
 def test_list_query_count_is_the_same_for_10_and_100_items(
-    world, principal, django_assert_num_queries
+    world, principal, django_assert_max_num_queries
 ):
     for _ in range(100):
         linked(world.store)
@@ -420,17 +420,17 @@ def test_list_query_count_is_the_same_for_10_and_100_items(
     # search, its matches counted and sorted once + the page's rows (tenants.paging)
     expected = {"agent": 6, "admin": 5, "api_key": 4}[principal]
     for limit in (10, 100):
-        with django_assert_num_queries(expected):
+        with django_assert_max_num_queries(expected):
             response = api.get(URL, {"limit": limit, "search": "a", "sortBy": "name"})
         assert response.status_code == 200
-    with django_assert_num_queries(expected):
+    with django_assert_max_num_queries(expected):
         assert len(ids_of(api.get(URL, {"limit": 100}))) == 100
 
 
-def test_page_beyond_the_end_skips_the_page_query(world, django_assert_num_queries):
+def test_page_beyond_the_end_skips_the_page_query(world, django_assert_max_num_queries):
     linked(world.store)
     api = client(world.admin, world.store)
-    with django_assert_num_queries(4):  # token + store + role + COUNT
+    with django_assert_max_num_queries(4):  # token + store + role + COUNT
         assert ids_of(api.get(URL, {"page": 5})) == []
 
 
@@ -809,7 +809,9 @@ def test_bulk_without_a_body_is_400(world):
     assert_error(response, 400, "No customer IDs provided")
 
 
-def test_bulk_accepts_1000_ids_in_a_constant_number_of_queries(world, django_assert_num_queries):
+def test_bulk_accepts_1000_ids_in_a_constant_number_of_queries(
+    world, django_assert_max_num_queries
+):
     customers = [linked(world.store) for _ in range(3)]
     api = client(world.agent, world.store)
     # token + store + role + store relation, then SELECT FOR UPDATE + INSERT … SELECT of the
@@ -817,9 +819,9 @@ def test_bulk_accepts_1000_ids_in_a_constant_number_of_queries(world, django_ass
     few = [str(customers[0].uuid)]
     many = [str(c.uuid) for c in customers[1:]] + [str(uuid.uuid4()) for _ in range(998)]
     # + 1: the INSERT of the change events (tenants.events: one per service call)
-    with django_assert_num_queries(10):
+    with django_assert_max_num_queries(10):
         assert json_of(api.delete(BULK, {"ids": few}, format="json"))["deletedCount"] == 1
-    with django_assert_num_queries(10):
+    with django_assert_max_num_queries(10):
         assert json_of(api.delete(BULK, {"ids": many}, format="json"))["deletedCount"] == 2
 
 

@@ -18,21 +18,20 @@ import re
 from decimal import Decimal
 
 import orjson
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
-from rest_framework.views import APIView
 
 from b2b.currencies import ISO_4217_CODES
 from customers.identity import existing_of
 from tenants import paging
 from tenants.access import tenant_from_header_or_credential
 from tenants.api.compiled import renders
-from tenants.api.dialect import DialectViewMixin, register
+from tenants.api.dialect import register
 from tenants.api.envelopes import ErrorObjectDialect
 from tenants.api.renderers import JSONRenderer
+from tenants.api.viewsets import DialectSchema, DialectViewSet
 from tenants.money import money
 from tenants.phones import phone_dashed
 
@@ -270,15 +269,15 @@ TENANT_HEADER = OpenApiParameter(
 )
 
 
-class B2BSchema(AutoSchema):
+class B2BSchema(DialectSchema):
     """Every b2b operation documents the optional ``x-tenant-id`` header."""
 
     def get_override_parameters(self):
         return [TENANT_HEADER, *super().get_override_parameters()]
 
 
-class B2BView(DialectViewMixin, APIView):
-    """Base of every b2b view: the dialect's errors and renderer."""
+class B2BViewSet(DialectViewSet):
+    """Base of every b2b viewset: the dialect's errors and renderer."""
 
     dialect = B2B
     renderer_classes = [B2BJSONRenderer]

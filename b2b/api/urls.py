@@ -1,37 +1,15 @@
-"""The b2b dialect (seed 003), mounted at /api/ by config/urls.py."""
-
-from django.urls import path
+"""The b2b dialect (seed 003), mounted at ``api/`` by config/urls.py: ``customers``,
+``customers/<customer_id>`` (its contacts, orders, analytics and credit checks), ``orders``
+and ``orders/<order_id>``. Ids are captured as strings: a malformed one is the dialect's 404."""
 
 from b2b.api import views
+from tenants.api.viewsets import DialectRouter
 
-urlpatterns = [
-    path("customers", views.CustomerListView.as_view(), name="b2b-customers"),
-    path("customers/<str:customer_id>", views.CustomerDetailView.as_view(), name="b2b-customer"),
-    path(
-        "customers/<str:customer_id>/contacts",
-        views.ContactListView.as_view(),
-        name="b2b-contacts",
-    ),
-    path(
-        "customers/<str:customer_id>/contacts/<str:contact_id>",
-        views.ContactDetailView.as_view(),
-        name="b2b-contact",
-    ),
-    path(
-        "customers/<str:customer_id>/orders",
-        views.CustomerOrdersView.as_view(),
-        name="b2b-customer-orders",
-    ),
-    path(
-        "customers/<str:customer_id>/analytics",
-        views.CustomerAnalyticsView.as_view(),
-        name="b2b-customer-analytics",
-    ),
-    path(
-        "customers/<str:customer_id>/credit-check",
-        views.CustomerCreditCheckView.as_view(),
-        name="b2b-customer-credit-check",
-    ),
-    path("orders", views.OrderListView.as_view(), name="b2b-orders"),
-    path("orders/<str:order_id>", views.OrderDetailView.as_view(), name="b2b-order"),
-]
+router = DialectRouter()
+router.register("customers", views.CustomerViewSet, basename="b2b-customer")
+router.register(
+    "customers/<str:customer_id>/contacts", views.ContactViewSet, basename="b2b-contact"
+)
+router.register("orders", views.OrderViewSet, basename="b2b-order")
+
+urlpatterns = router.urls

@@ -20,14 +20,13 @@ import uuid
 from datetime import UTC
 
 from django.http import Http404
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.views import APIView
 
 from stores.access import store_from_header
 from tenants.api.compiled import renders
-from tenants.api.dialect import Dialect, DialectViewMixin, ErrorInfo, register
+from tenants.api.dialect import Dialect, ErrorInfo, register
+from tenants.api.viewsets import DialectSchema, DialectViewSet
 from tenants.authentication import BearerAuthentication
 
 #: wire ``sortBy`` -> the selector's sort key
@@ -195,6 +194,30 @@ def pagination(*, page: int, limit: int, total: int) -> dict:
     }
 
 
+# --- success envelopes (the seed's) ----------------------------------------------------------
+
+
+def page_envelope(*, items, page: int, limit: int, total: int) -> dict:
+    """``GET /customers``: the page's links and the seed's pagination object."""
+    return {"data": items, "pagination": pagination(page=page, limit=limit, total=total)}
+
+
+def removed_envelope(count: int) -> dict:
+    """``DELETE /customers/bulk``: how many of the store's links went."""
+    return {"message": "Customers removed from store", "deletedCount": count}
+
+
+def price_list_envelope(link, *, removed: bool = False) -> dict:
+    """``PUT``/``DELETE /customers/{customerId}/price-list``: the link, with the seed's
+    message."""
+    message = (
+        "Customer price list has been removed"
+        if removed
+        else "Customer price list has been updated"
+    )
+    return {"success": True, "message": message, "customer": link}
+
+
 # --- views and OpenAPI ------------------------------------------------------------------------
 
 #: a UUID in its usual text form; declared as a string with a pattern rather than
@@ -223,14 +246,7 @@ def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ERROR_REF, description=description)
 
 
-class StoreView(DialectViewMixin, APIView):
-    """Base of every store-dialect view: its envelope, and Bearer authentication only."""
-
-    dialect = STORE
-    authentication_classes = [BearerAuthentication]
-
-
-class DeleteWithBodySchema(AutoSchema):
+class DeleteWithBodySchema(DialectSchema):
     """drf-spectacular documents a request body only for POST, PUT and PATCH; this dialect's
     bulk removal is a DELETE with a JSON body (``{"ids": [...]}``), as the seed says."""
 
@@ -242,3 +258,11 @@ class DeleteWithBodySchema(AutoSchema):
             return super()._get_request_body(direction)
         finally:
             self.method = "DELETE"
+
+
+class StoreViewSet(DialectViewSet):
+    """Base of every store-dialect viewset: its envelope, and Bearer authentication only."""
+
+    dialect = STORE
+    authentication_classes = [BearerAuthentication]
+    schema = DeleteWithBodySchema()

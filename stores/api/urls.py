@@ -1,19 +1,14 @@
-"""Mounted at ``customers`` by config/urls.py: patterns start with a slash, never end with one.
+"""Mounted at the root by config/urls.py: ``customers``, ``customers/bulk`` and
+``customers/<customerId>/price-list``; nothing ends in a slash.
 
-``/bulk`` comes first and the price-list route needs two segments, so ``bulk`` is never
-taken for a customer id.
+``bulk`` is routed before the ids, and the price-list route needs two segments, so ``bulk``
+is never taken for a customer id.
 """
 
-from django.urls import path
-
 from stores.api import views
+from tenants.api.viewsets import DialectRouter
 
-urlpatterns = [
-    path("", views.StoreCustomersView.as_view(), name="store-customers"),
-    path("/bulk", views.StoreCustomersBulkView.as_view(), name="store-customers-bulk"),
-    path(
-        "/<str:customerId>/price-list",
-        views.StoreCustomerPriceListView.as_view(),
-        name="store-customer-price-list",
-    ),
-]
+router = DialectRouter()
+router.register("customers", views.StoreCustomerViewSet, basename="store-customer")
+
+urlpatterns = router.urls

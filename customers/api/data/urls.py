@@ -1,27 +1,12 @@
-"""Mounted at ``api/data/customer`` (no trailing slash) by config/urls.py: the collection is
-"" and everything else hangs under "/" (so ids follow a slash, and nothing ends in one)."""
-
-from django.urls import include, path
+"""Mounted at ``api/`` by config/urls.py: the collection is ``data/customer``, everything
+else hangs under ``data/customer/<id>`` (nothing ends in a slash). ``id`` is captured as a
+string so that a malformed id is the dialect's own 404; an ``addressId`` may hold slashes."""
 
 from customers.api.data import views
+from tenants.api.viewsets import DialectRouter
 
-customer_patterns = [
-    path("<str:id>", views.CustomerDetailView.as_view(), name="data-customer"),
-    path("<str:id>/address", views.AddressCollectionView.as_view(), name="data-addresses"),
-    path(
-        "<str:id>/address/<path:addressId>",
-        views.AddressDetailView.as_view(),
-        name="data-address",
-    ),
-    path(
-        "<str:id>/default-address",
-        views.DefaultAddressView.as_view(),
-        name="data-default-address",
-    ),
-    path("<str:id>/link", views.LinkView.as_view(), name="data-link"),
-]
+router = DialectRouter()
+router.register("data/customer", views.CustomerViewSet, basename="data-customer")
+router.register("data/customer/<str:id>/address", views.AddressViewSet, basename="data-address")
 
-urlpatterns = [
-    path("", views.CustomerCollectionView.as_view(), name="data-customers"),
-    path("/", include(customer_patterns)),
-]
+urlpatterns = router.urls
