@@ -40,7 +40,7 @@ from customers.services import (
     customer_update,
     default_address_set,
 )
-from pricelists.selectors import price_for, price_list_usable, product_get
+from pricelists.selectors import price_for, price_list_usable, price_list_verify, product_get
 from tenants import errors, events
 from tenants.db import violates
 from tenants.error_codes import ErrorCode
@@ -110,6 +110,17 @@ def _order_event(order: SalesOrder, type: EventType, previous=None) -> None:
 
 
 # --- accounts -----------------------------------------------------------------------------
+
+
+def _price_list_by_id(fields: dict, *, tenant_id) -> None:
+    """The API names the account's price list by its id (``price_list_id``): it becomes the
+    ``price_list`` field, or a 404 for one the tenant cannot use, before any other check (the
+    seed's verifyPriceList())."""
+    if "price_list_id" in fields:
+        ref = fields.pop("price_list_id")
+        fields["price_list"] = (
+            None if ref is None else price_list_verify(tenant_id=tenant_id, price_list_id=ref)
+        )
 
 
 def _check_account_fields(fields: dict, *, tenant_id) -> None:
@@ -188,7 +199,9 @@ def _address_write(*, customer: Customer, account: Account, attr: str, value) ->
 def account_create(
     *, tenant, billing_address=None, shipping_address=None, contacts=(), **fields
 ) -> Customer:
-    """A new customer with its account, addresses and contacts, in one transaction."""
+    """A new customer with its account, addresses and contacts, in one transaction. The
+    account's price list is ``price_list`` (a PriceList) or ``price_list_id`` (its id)."""
+    _price_list_by_id(fields, tenant_id=tenant.pk)
     _check_fields(fields, CUSTOMER_FIELDS | ACCOUNT_FIELDS)
     customer_fields = {k: v for k, v in fields.items() if k in CUSTOMER_FIELDS}
     account_fields = {k: v for k, v in fields.items() if k in ACCOUNT_FIELDS}
@@ -225,7 +238,9 @@ def account_create(
 def account_update(
     *, customer: Customer, billing_address=UNSET, shipping_address=UNSET, **fields
 ) -> Customer:
-    """Change only the given fields of the customer and its account (created on demand)."""
+    """Change only the given fields of the customer and its account (created on demand); the
+    price list as ``account_create`` takes it."""
+    _price_list_by_id(fields, tenant_id=customer.tenant_id)
     _check_fields(fields, CUSTOMER_FIELDS | ACCOUNT_FIELDS)
     if "name" in fields and not (fields["name"] or "").strip():
         raise _invalid("name", "This field may not be blank.", ErrorCode.BLANK)

@@ -28,11 +28,11 @@ def price_list_usable(*, tenant_id, price_list: PriceList | None) -> PriceList:
     return price_list
 
 
-def price_list_verify(*, tenant, price_list_id) -> PriceList:
+def price_list_verify(*, tenant_id, price_list_id) -> PriceList:
     """The seed's verifyPriceList() of an id: ``price_list_usable`` (else 404)."""
     uid = parse_uuid(price_list_id)
-    price_list = price_lists_for_tenant(tenant=tenant).filter(pk=uid).first() if uid else None
-    return price_list_usable(tenant_id=tenant.pk, price_list=price_list)
+    price_list = price_lists_for_tenant(tenant=tenant_id).filter(pk=uid).first() if uid else None
+    return price_list_usable(tenant_id=tenant_id, price_list=price_list)
 
 
 def product_get(*, tenant, product_id=None, sku=None) -> Product:

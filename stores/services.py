@@ -103,7 +103,7 @@ def store_customer_create(*, store: Store, local_name: str, price_list_id=None) 
     404), in one transaction. Returns the link; ``link.customer`` is the customer."""
     price_list = None
     if price_list_id is not None:
-        price_list = price_list_verify(tenant=store.tenant, price_list_id=price_list_id)
+        price_list = price_list_verify(tenant_id=store.tenant_id, price_list_id=price_list_id)
     customer = customer_create(
         tenant=store.tenant, name=local_name, local_name=local_name, source=Source.MANUAL
     )
@@ -118,7 +118,7 @@ def store_customer_price_list_set(
     optionally, rename the customer. 404 when the customer is not linked to this store or
     the price list is missing, inactive or another tenant's."""
     link = customer_link_get(store=store, customer_id=customer_id)
-    price_list = price_list_verify(tenant=store.tenant, price_list_id=price_list_id)
+    price_list = price_list_verify(tenant_id=store.tenant_id, price_list_id=price_list_id)
     link = _link_locked(link)
     customer = link.customer
     changed = link.price_list_id != price_list.pk

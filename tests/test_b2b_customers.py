@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from b2b import services
 from b2b.models import Account, Contact, SalesOrder
 from customers.models import Address, Customer
+from tenants import errors
 from tests.b2b_support import account_customer, contains
 from tests.conftest import HubClient, api_key_client, bearer_client, json_of
-from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, PriceListFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -898,3 +899,22 @@ def test_one_change_has_one_time_in_every_dialect(world):
     )
     customer_time_after, account_time_after = both()
     assert customer_time_after == account_time_after > customer_time
+
+
+# --- the account's price list, named by id (b2b.services) ---------------------------------
+
+
+def test_account_services_take_the_price_list_by_id(world, other):
+    mine = PriceListFactory(tenant=world.tenant)
+    customer = services.account_create(tenant=world.tenant, name="Corp", price_list_id=mine.pk)
+    assert Account.objects.get(customer=customer).price_list == mine
+    services.account_update(customer=customer, price_list_id=None)
+    assert Account.objects.get(customer=customer).price_list is None
+    inactive = PriceListFactory(tenant=world.tenant, is_active=False)
+    for refused in (PriceListFactory(tenant=other.tenant).pk, inactive.pk, "not-a-uuid"):
+        with pytest.raises(errors.NotFound):
+            services.account_update(customer=customer, price_list_id=refused)
+        with pytest.raises(errors.NotFound):
+            services.account_create(tenant=world.tenant, name="Other", price_list_id=refused)
+    assert Account.objects.get(customer=customer).price_list is None
+    assert not Customer.objects.filter(tenant=world.tenant, name="Other").exists()

@@ -33,15 +33,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_verify_price_list_accepts_only_an_active_price_list_of_the_tenant(world, other):
-    assert price_list_verify(tenant=world.tenant, price_list_id=world.price_list.id) == (
+    assert price_list_verify(tenant_id=world.tenant.pk, price_list_id=world.price_list.id) == (
         world.price_list
     )
-    assert price_list_verify(tenant=world.tenant, price_list_id=str(world.price_list.id)) == (
+    assert price_list_verify(tenant_id=world.tenant.pk, price_list_id=str(world.price_list.id)) == (
         world.price_list
     )
     for bad in (world.inactive_price_list.id, other.price_list.id, uuid.uuid4(), "pl_abc", None):
         with pytest.raises(errors.NotFound, match="Price list not found"):
-            price_list_verify(tenant=world.tenant, price_list_id=bad)
+            price_list_verify(tenant_id=world.tenant.pk, price_list_id=bad)
 
 
 def test_create_customer_from_store(db):

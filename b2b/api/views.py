@@ -19,20 +19,7 @@ from b2b.api.base import (
     paginate,
 )
 from customers.selectors import customer_get
-from pricelists.selectors import price_list_verify
 from tenants.api.dialect import changes
-
-
-def _customer_fields(data: dict, *, tenant) -> dict:
-    """Validated wire fields -> keyword arguments of the account services."""
-    fields = dict(data)
-    fields.pop("contacts", None)
-    if "price_list_id" in fields:
-        ref = fields.pop("price_list_id")
-        fields["price_list"] = (
-            price_list_verify(tenant=tenant, price_list_id=ref) if ref is not None else None
-        )
-    return fields
 
 
 @docs.customers
@@ -65,8 +52,7 @@ class CustomerViewSet(B2BViewSet):
         data = serializer.validated_data
         customer = services.account_create(
             tenant=access.tenant,
-            contacts=data.get("contacts", []),
-            **_customer_fields(data, tenant=access.tenant),
+            **data,
         )
         customer = selectors.b2b_customer_get(tenant=access.tenant, customer_id=customer.uuid)
         return data_response(s.B2BCustomerSerializer(customer).data, status=201)
@@ -82,7 +68,7 @@ class CustomerViewSet(B2BViewSet):
         shown = s.B2BCustomerSerializer(customer).data
         serializer = s.B2BCustomerUpdateSerializer(data=changes(request.data, shown), partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = _customer_fields(serializer.validated_data, tenant=access.tenant)
+        fields = serializer.validated_data
         if not fields:
             return data_response(shown)
         services.account_update(customer=customer, **fields)
