@@ -100,14 +100,6 @@ def store_customer_rows(links):
     return links.values(*STORE_CUSTOMER_ROW)
 
 
-#: store_customer_rows of a page, built and compiled once per process (tenants.paging); a
-#: customer is a link's key within its store
-STORE_PAGE_ROWS = paging.PreparedRows(
-    store_customer_rows, base=CustomerStore.objects.all, key="customer_id",
-    scope=("store_id",),
-)  # fmt: skip
-
-
 def store_customers_page(
     *,
     store: Store,
@@ -138,7 +130,7 @@ def store_customers_page(
         selective=bool(search or name),
         total=counted.total if counted else None,
         counted=counted if sort == "created_at" else None,
-        rows=STORE_PAGE_ROWS.within(store_id=store.pk),
+        rows=store_customer_rows,
     )
 
 
