@@ -30,8 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     DateTimeField,
@@ -53,6 +55,7 @@ from b2b.selectors import account_of, counted_orders
 from customers.models import Customer
 from tenants import errors
 from tenants.money import ZERO, money
+from tenants.query_params import Param, bound
 
 PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
 
@@ -95,6 +98,15 @@ def account_terms(customer: Customer) -> AccountTerms:
     )
 
 
+# The queries below are built and resolved once per process and run with each customer's
+# values bound (tenants.query_params): building these expressions cost Django more than the
+# database took to answer them, the one such hook the benchmark showed worth keeping
+# (docs/performance.md, items 5 and 17).
+CUSTOMER = Param("customer", BigIntegerField())
+NOW = Param("now", DateTimeField())
+SINCE = Param("since", DateTimeField())  # the period's start; the beginning of time for "all"
+YEAR_AGO = Param("year_ago", DateTimeField())
+TERM = Param("term", DurationField())  # the account's payment term
 BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
 
 DURATION = DurationField()
@@ -102,25 +114,27 @@ PAID = Q(paid_at__isnull=False)
 UNPAID = Q(paid_at__isnull=True)
 
 
-def _monthly_query(customer: Customer, terms: AccountTerms, now: datetime, since: datetime | None):
+def _counted_orders_of_customer():
+    return counted_orders().filter(customer_id=CUSTOMER)
+
+
+@cache
+def _monthly_query():
     """The customer's counted orders by month (none without orders), newest first: each
-    month's orders and revenue of the period from ``since`` (the order history) and its
-    part of every figure; ``_monthly`` adds the months up (sums, counts, the earliest and
-    latest date; averages as a sum and a count). One query, where a row of figures and the
-    history were two scans of the same orders. An order imported without a due date is due
-    the account's payment term after its order date."""
-    term = Value(timedelta(days=terms.term_days), output_field=DURATION)
+    month's orders and revenue of the period (the order history) and its part of every
+    figure; ``_monthly`` adds the months up (sums, counts, the earliest and latest date;
+    averages as a sum and a count). One query, where a row of figures and the history
+    were two scans of the same orders. An order imported without a due date is due ``TERM``
+    after its order date."""
     due = Coalesce(
         F("due_date"),
-        ExpressionWrapper(F("order_date") + term, output_field=DateTimeField()),
+        ExpressionWrapper(F("order_date") + TERM, output_field=DateTimeField()),
         output_field=DateTimeField(),
     )
-    overdue = UNPAID & Q(effective_due__lt=now)
-    in_period = Q(order_date__gte=since or BEGINNING)
-    year_ago = now - timedelta(days=365)
+    overdue = UNPAID & Q(effective_due__lt=NOW)
+    in_period = Q(order_date__gte=SINCE)
     return (
-        counted_orders()
-        .filter(customer_id=customer.pk)
+        _counted_orders_of_customer()
         .annotate(effective_due=due, month=TruncMonth("order_date"))
         .order_by()
         .values("month")
@@ -154,26 +168,34 @@ def _monthly_query(customer: Customer, terms: AccountTerms, now: datetime, since
                 ),
                 filter=PAID,
             ),
-            orders_last_year=Count("id", filter=Q(order_date__gte=year_ago)),
-            revenue_last_year=Sum("total_amount", filter=Q(order_date__gte=year_ago)),
+            orders_last_year=Count("id", filter=Q(order_date__gte=YEAR_AGO)),
+            revenue_last_year=Sum("total_amount", filter=Q(order_date__gte=YEAR_AGO)),
         )
         .order_by("-month")
     )
 
 
-def _top_products_query(customer: Customer, since: datetime | None):
-    """The customer's counted lines of the period from ``since``, from their copies of the
-    order's customer, date and status (b2b/migrations/0005): one range of a partial covering
-    index."""
+@cache
+def _top_products_query():
+    """The customer's counted lines of the period, from their copies of the order's customer,
+    date and status (b2b/migrations/0005): one range of a partial covering index."""
     return (
         OrderLine.objects.filter(
-            order_customer_id=customer.pk,
-            order_status__in=COUNTED,
-            order_date__gte=since or BEGINNING,
+            order_customer_id=CUSTOMER, order_status__in=COUNTED, order_date__gte=SINCE
         )
         .values("product_id", "product__name")
         .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
         .order_by("-revenue", "product__name", "product_id")[:5]
+    )
+
+
+def _bound(customer: Customer, terms: AccountTerms, now: datetime, since: datetime | None):
+    return bound(
+        customer=customer.pk,
+        now=now,
+        since=since or BEGINNING,
+        year_ago=now - timedelta(days=365),
+        term=timedelta(days=terms.term_days),
     )
 
 
@@ -190,7 +212,8 @@ def _total(rows: list[dict], name: str):
 
 def _monthly(customer, terms, now, since) -> tuple[dict, list[dict]]:
     """The figures of ``payment_figures`` and the monthly rows of the period."""
-    months = list(_monthly_query(customer, terms, now, since))  # none: no counted order
+    with _bound(customer, terms, now, since):
+        months = list(_monthly_query().all())  # none: no counted order
     total = {name: _total(months, name) for name in SUMMED}
     figures = {name: total[name] or 0 for name in COUNTS}
     for name in AMOUNTS:
@@ -270,7 +293,8 @@ def customer_analytics(*, customer: Customer, period: str = "all", now: datetime
     terms = account_terms(customer)
     since = now - timedelta(days=PERIODS[period]) if PERIODS[period] is not None else None
     figures, history = _monthly(customer, terms, now, since)
-    top = list(_top_products_query(customer, since))
+    with _bound(customer, terms, now, since):
+        top = list(_top_products_query().all())
 
     total_orders = figures["total_orders"]
     lifetime_value = figures["lifetime_value"]

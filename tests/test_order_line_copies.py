@@ -184,7 +184,9 @@ def test_top_products_read_one_range_of_the_partial_index(postgres_only, tenant)
     order(
         customer, total="1.00", order_date=NOW, lines=[(ProductFactory(tenant=tenant), 1, "1.00")]
     )
-    sql, params = analytics._top_products_query(customer, None).query.sql_with_params()
+    terms = analytics.account_terms(customer)
+    with analytics._bound(customer, terms, NOW, None):
+        sql, params = analytics._top_products_query().all().query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
