@@ -100,7 +100,8 @@ def account_terms(customer: Customer) -> AccountTerms:
 
 # The queries below are built and resolved once per process and run with each customer's
 # values bound (tenants.query_params): building these expressions cost Django more than the
-# database took to answer them (docs/performance.md).
+# database took to answer them, the one such hook the benchmark showed worth keeping
+# (docs/performance.md, items 5 and 17).
 CUSTOMER = Param("customer", BigIntegerField())
 NOW = Param("now", DateTimeField())
 SINCE = Param("since", DateTimeField())  # the period's start; the beginning of time for "all"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import cache, partial
+from functools import partial
 
-from django.db.models import BigIntegerField, Count, DecimalField, Q, QuerySet, Sum, UUIDField
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum
 
 from b2b.error_codes import B2BErrorCode
 from b2b.models import (
@@ -30,7 +30,6 @@ from customers.selectors import (
 )
 from tenants import errors, paging
 from tenants.ids import parse_uuid
-from tenants.query_params import Param, bound
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -57,30 +56,15 @@ def _figures():
     }
 
 
-# One customer's record is read by queries built once per process, with the customer's
-# values bound when they run (tenants.query_params): building them cost Django more than
-# the database took to answer (docs/performance.md).
-TENANT = Param("tenant", UUIDField())
-CUSTOMER_UUID = Param("customer_uuid", UUIDField())
-CUSTOMER = Param("customer", BigIntegerField())
-
-
-@cache
-def _one_customers_figures():
+def _customers_figures(ids: list) -> QuerySet:
+    """The figures of the customers ``ids``: filtered on them (a WHERE, before the GROUP BY)."""
     return (
         counted_orders()
-        .filter(customer_id=CUSTOMER)
+        .filter(customer_id__in=ids)
         .order_by()
         .values("customer_id")
         .annotate(**_figures())
     )
-
-
-@cache
-def _customers_figures():
-    """The figures of every customer: filter it on the customers (a WHERE, before the GROUP
-    BY); built once, as adding the aggregates costs more than the filter."""
-    return counted_orders().order_by().values("customer_id").annotate(**_figures())
 
 
 def attach_account_figures(customers: list) -> list:
@@ -89,13 +73,7 @@ def attach_account_figures(customers: list) -> list:
     ``b2b_customer_rows``, whose keys they become): one ``GROUP BY`` query, whatever their
     number (a correlated subquery per figure costs more to build than to run)."""
     ids = [c["id"] if isinstance(c, dict) else c.pk for c in customers]
-    if len(ids) == 1:
-        with bound(customer=ids[0]):
-            rows = list(_one_customers_figures().all())
-    elif ids:
-        rows = list(_customers_figures().filter(customer_id__in=ids))
-    else:
-        rows = []
+    rows = list(_customers_figures(ids)) if ids else []
     figures = {row["customer_id"]: row for row in rows}
     for customer, pk in zip(customers, ids, strict=True):
         row = figures.get(pk, {})
@@ -135,12 +113,6 @@ def b2b_customer_rows(qs: QuerySet[Customer], columns: tuple[str, ...]) -> Query
     return qs.values(*dict.fromkeys(("id", *columns)))
 
 
-@cache
-def b2b_page_rows(columns: tuple[str, ...]) -> paging.PreparedRows:
-    """b2b_customer_rows of a page, built and compiled once per process (tenants.paging)."""
-    return paging.PreparedRows(
-        partial(b2b_customer_rows, columns=columns), base=Customer.objects.all
-    )
 
 
 def b2b_customers_page(
@@ -166,7 +138,7 @@ def b2b_customers_page(
         selective=bool(search),
         total=None if search or counted else customers_total(tenant=tenant, is_active=is_active),
         counted=counted,
-        rows=b2b_page_rows(columns),
+        rows=partial(b2b_customer_rows, columns=columns),
     )
     return attach_account_figures(customers), total
 
@@ -183,31 +155,11 @@ def _one(qs: QuerySet[Customer], customer_id, *, tenant) -> Customer:
     return customer
 
 
-@cache
-def _record_query():
-    return with_account(customers_for_tenant(tenant=TENANT).filter(uuid=CUSTOMER_UUID)).order_by()
-
-
-@cache
-def _contacts_query():
-    return Contact.objects.filter(customer_id=CUSTOMER)  # primary first (Meta ordering)
-
-
 def b2b_customer_get(*, tenant, customer_id) -> Customer:
     """One customer of the tenant with its account, addresses, ``contact_list`` and figures
     (the b2b record); 404 otherwise."""
-    uid = parse_uuid(customer_id)
-    with bound(tenant=tenant.pk, customer_uuid=uid):
-        customer = next(iter(_record_query().all()), None) if uid else None
-    if customer is None and uid:  # a merged-away customer's id answers as its survivor
-        survivor = customer_survivor(tenant=tenant, uuid=uid)
-        if survivor is not None:
-            with bound(tenant=tenant.pk, customer_uuid=survivor.uuid):
-                customer = next(iter(_record_query().all()), None)
-    if customer is None:
-        raise errors.NotFound("Customer not found.")
-    with bound(customer=customer.pk):
-        customer.contact_list = list(_contacts_query().all())
+    customer = _one(with_account(customers_for_tenant(tenant=tenant)), customer_id, tenant=tenant)
+    customer.contact_list = list(Contact.objects.filter(customer=customer))  # primary first
     return attach_account_figures([customer])[0]
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 
-from django.db.models import BigIntegerField, CharField, QuerySet, UUIDField
+from django.db.models import QuerySet
 
 from customers.identity import normalize
 from customers.models import LIVE, Address, ClientType, Customer, IdentifierKind
 from tenants import counts, errors
 from tenants.ids import parse_uuid
-from tenants.query_params import Param, bound
 
 
 def customers_for_tenant(*, tenant) -> QuerySet[Customer]:
@@ -119,29 +117,6 @@ def customer_get_by_pk(*, tenant, pk, with_default_address: bool = False) -> Cus
     return customer
 
 
-# Lookups that every peppered request makes, built once per process and run with each
-# request's values (tenants.query_params): building them cost more than running them.
-TENANT = Param("tenant", UUIDField())
-EMAIL = Param("email", CharField())
-CUSTOMER = Param("customer", BigIntegerField())
-
-
-@cache
-def _by_email(with_default_address: bool) -> QuerySet[Customer]:
-    # through the email identifiers (their unique index): a customer's secondary emails find
-    # it too, and an identifier a merge moved finds the survivor
-    qs = Customer.objects.filter(
-        identifiers__tenant_id=TENANT,
-        identifiers__kind=IdentifierKind.EMAIL,
-        identifiers__value=EMAIL,
-        merged_into__isnull=True,
-        erased_at__isnull=True,
-    )
-    if with_default_address:
-        qs = qs.select_related("default_address")
-    return qs[:1]  # an identifier names one customer
-
-
 def customer_find_by_email(
     *, tenant, email: str, with_default_address: bool = False
 ) -> Customer | None:
@@ -150,8 +125,18 @@ def customer_find_by_email(
     value = normalize(IdentifierKind.EMAIL, email, tenant=tenant)
     if not value:
         return None
-    with bound(tenant=tenant.pk, email=value):
-        return next(iter(_by_email(with_default_address).all()), None)
+    # through the email identifiers (their unique index): a customer's secondary emails find
+    # it too, and an identifier a merge moved finds the survivor
+    qs = Customer.objects.filter(
+        identifiers__tenant_id=tenant.pk,
+        identifiers__kind=IdentifierKind.EMAIL,
+        identifiers__value=value,
+        merged_into__isnull=True,
+        erased_at__isnull=True,
+    )
+    if with_default_address:
+        qs = qs.select_related("default_address")
+    return next(iter(qs[:1]), None)  # an identifier names one customer
 
 
 def customer_find_by_identifier(*, tenant, kind: str, value) -> Customer | None:
@@ -170,18 +155,12 @@ def customer_find_by_identifier(*, tenant, kind: str, value) -> Customer | None:
     )
 
 
-@cache
-def _tag_names() -> QuerySet:
-    return ClientType.objects.filter(customers=CUSTOMER).values_list("name", flat=True)
-
-
 def customer_tag_names(customer: Customer) -> list[str]:
     """The names of the customer's client types, sorted (by code point): from its
     prefetched ``tags`` when a list prefetched them, else one query."""
     if "tags" in getattr(customer, "_prefetched_objects_cache", {}):
         return sorted(tag.name for tag in customer.tags.all())
-    with bound(customer=customer.pk):
-        return sorted(_tag_names().all())
+    return sorted(ClientType.objects.filter(customers=customer.pk).values_list("name", flat=True))
 
 
 def customer_find_by_discord_id(*, tenant, discord_id: str) -> Customer | None:

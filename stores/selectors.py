@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import partial
 
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -90,14 +90,6 @@ def store_customer_rows(links, columns: tuple[str, ...]):
     return links.values(*dict.fromkeys(("customer_id", *columns)))
 
 
-@cache
-def store_page_rows(columns: tuple[str, ...]) -> paging.PreparedRows:
-    """store_customer_rows of a page, built and compiled once per process (tenants.paging); a
-    customer is a link's key within its store."""
-    return paging.PreparedRows(
-        partial(store_customer_rows, columns=columns), base=CustomerStore.objects.all,
-        key="customer_id", scope=("store_id",),
-    )  # fmt: skip
 
 
 def store_customers_page(
@@ -132,7 +124,7 @@ def store_customers_page(
         selective=bool(search or name),
         total=counted.total if counted else None,
         counted=counted if sort == "created_at" else None,
-        rows=store_page_rows(columns).within(store_id=store.pk),
+        rows=partial(store_customer_rows, columns=columns),
     )
 
 

@@ -6,7 +6,6 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from config import db_adapters
         from tenants import (
             checks,  # noqa: F401  (registers the system checks)
             delivery,
@@ -14,6 +13,5 @@ class TenantsConfig(AppConfig):
             signals,
         )
 
-        db_adapters.install()
         signals.connect()
         delivery.register_operations()

@@ -32,18 +32,13 @@ keys never change (creation times and ids), since updates leave the version as i
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections import OrderedDict
-from functools import cached_property
-from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, Q, QuerySet
-from django.db.models.expressions import RawSQL
-from django.db.models.sql import Query
 
 from tenants.counts import Counted
 
@@ -131,144 +126,8 @@ def page_keys(
 
 
 def _fetch(queryset: QuerySet, rows, key: str, keys) -> list:
-    if isinstance(rows, PreparedRows) and rows.serves(queryset, key):
-        return rows.fetch(queryset, keys)
     fetched = rows(queryset) if rows is not None else queryset
     return list(fetched.filter(**{f"{key}__in": keys}))
-
-
-class _Prepared(NamedTuple):
-    query: Query  # shaped, ordered, restricted to MARK; never run itself
-    sql: str  # its SQL, with MARK where the page's keys go
-    names: list[str]  # the names of the values, as values() gives them
-    select: list  # what the compiler selects (the converters' expressions)
-    col_count: int
-    extra: int | None  # col_count when the SELECT has columns for the ORDER BY only
-
-
-class PreparedRows:
-    """``rows`` for ``page``/``window`` whose row query is built and compiled once per
-    process, database and ordering, not for every page.
-
-    A page's rows are ``shape(queryset)`` restricted to the page's keys. Building and
-    compiling that query costs Django more than PostgreSQL takes to answer it when it selects
-    many columns over several joins (the b2b list: 40 columns over four tables, ~1.2 ms of
-    Python against ~1 ms of SQL; docs/performance.md). Here it is built once from ``base()``
-    — the list's model **without the list's filters** — shaped, ordered as the list, and
-    restricted to a marker that the page's keys replace when it runs: the subquery that skips
-    to the page (``window``) or the keys that ``page_keys`` found. The keys carry the list's
-    filters, so ``key`` must identify a row of ``base()`` itself, or of ``base()`` within the
-    ``scope``: fields whose values a list gives with ``within(field=value)`` (a store's links
-    are keyed by customer only within the store). ``serves`` checks the rest (the model, the
-    key, an ordering on fields) and a list it does not serve is read the usual way. Rows are
-    converted by Django's own converters, as ``values()`` converts them.
-    """
-
-    MARK = "SELECT hub_page_keys"
-
-    def __init__(self, shape, *, base, key: str = "pk", scope: tuple[str, ...] = ()):
-        self.shape = shape
-        self.base = base
-        self.key = key
-        self.scope = scope
-        self.values: dict | None = None if scope else {}
-        self._prepared: dict[tuple, _Prepared] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, queryset: QuerySet) -> QuerySet:
-        return self.shape(queryset)
-
-    def within(self, **values) -> PreparedRows:
-        """These rows for the list whose ``scope`` fields have these values."""
-        if set(values) != set(self.scope):
-            raise TypeError(f"within() takes the values of {self.scope}")
-        scoped = copy.copy(self)  # the prepared queries are shared
-        scoped.values = values
-        return scoped
-
-    @cached_property
-    def model(self):
-        return self.base().model
-
-    def serves(self, queryset: QuerySet, key: str) -> bool:
-        """Whether ``queryset``'s pages can be read by the prepared query: ``key`` is its key
-        and ``queryset`` is ordered on fields of ``base()``'s model (not on annotations,
-        which the prepared query does not have)."""
-        order = queryset.query.order_by
-        return (
-            key == self.key
-            and self.values is not None
-            and queryset.model is self.model
-            and bool(order)
-            and all(isinstance(o, str) and o.lstrip("-") not in queryset.query.annotations
-                    for o in order)
-        )  # fmt: skip
-
-    def _prepare(self, alias: str, order: tuple) -> _Prepared:
-        """The rows' query for ``order`` on database ``alias``, built and compiled once."""
-        with self._lock:
-            prepared = self._prepared.get((alias, order))
-        if prepared is not None:
-            return prepared
-        qs = self.base().filter(**{name: RawSQL("%s", (None,)) for name in self.scope})
-        qs = self.shape(qs.order_by(*order)).filter(**{f"{self.key}__in": RawSQL(self.MARK, ())})
-        compiler = qs.query.get_compiler(alias)
-        sql, params = compiler.as_sql()
-        before, mark, after = sql.partition(self.MARK)
-        if (
-            params != (None,) * len(self.scope)
-            or before.count("%s") != len(self.scope)
-            or not mark
-            or "%s" in after
-            or self.MARK in after
-        ):
-            raise ValueError("PreparedRows: base() and shape() must not add query parameters")
-        query = qs.query
-        prepared = _Prepared(
-            query=query,
-            sql=sql,
-            names=[*query.extra_select, *query.values_select, *query.annotation_select],
-            select=compiler.select,
-            col_count=compiler.col_count,
-            extra=compiler.col_count if compiler.has_extra_select else None,
-        )
-        with self._lock:
-            self._prepared[(alias, order)] = prepared
-        return prepared
-
-    def fetch(self, queryset: QuerySet, keys) -> list[dict]:
-        """The rows of ``keys`` (a subquery of the key, or a list of keys) as dicts of
-        ``shape(queryset)``, in ``queryset``'s order; one query."""
-        alias = queryset.db
-        prepared = self._prepare(alias, tuple(queryset.query.order_by))
-        connection = connections[alias]
-        meta = prepared.query.model._meta
-        if isinstance(keys, QuerySet):
-            try:
-                # compiled on its own: its tables shadow the outer query's of the same name
-                keys_sql, keys_params = keys.query.sql_with_params()
-            except EmptyResultSet:
-                return []
-        else:
-            if not keys:
-                return []
-            field = meta.pk if self.key == "pk" else meta.get_field(self.key)
-            keys_sql = ", ".join(["%s"] * len(keys))
-            keys_params = [field.get_db_prep_value(value, connection) for value in keys]
-        params = [
-            *(meta.get_field(name).get_db_prep_value(self.values[name], connection)
-              for name in self.scope),
-            *keys_params,
-        ]  # fmt: skip
-        compiler = prepared.query.get_compiler(alias)
-        compiler.select, compiler.col_count = prepared.select, prepared.col_count  # as as_sql
-        with connection.cursor() as cursor:
-            cursor.execute(prepared.sql.replace(self.MARK, keys_sql), params)
-            rows = cursor.fetchall()
-        extra = prepared.extra
-        results = [[row[:extra] for row in rows] if extra else rows]
-        names = prepared.names
-        return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results)]
 
 
 def window(

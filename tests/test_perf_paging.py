@@ -1,5 +1,5 @@
-"""Pages with exact totals at scale (tenants/paging.py), the store list's sort key copy
-(CustomerStore.customer_created_at) and the faster timestamp loading (config/db_adapters.py).
+"""Pages with exact totals at scale (tenants/paging.py) and the store list's sort key copy
+(CustomerStore.customer_created_at).
 
 Every page of every strategy must be exactly the slice of the whole ordered list that a
 plain ``OFFSET`` would give, with the same total: these tests compare them directly.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from functools import partial
 
 import pytest
@@ -21,7 +20,6 @@ from rest_framework import serializers
 
 from b2b import selectors as b2b_selectors
 from b2b.api.serializers import B2B_CUSTOMER_COLUMNS as B2B_COLUMNS
-from config import db_adapters
 from customers.models import Customer
 from customers.selectors import CUSTOMERS
 from stores import selectors as store_selectors
@@ -30,10 +28,7 @@ from stores.models import CustomerStore
 from stores.services import customer_store_link, store_customer_create
 from tenants import counts, paging
 from tenants.api.dialect import iso_timestamp as timestamp
-from tenants.paging import PreparedRows
 from tests.factories import (
-    AccountFactory,
-    AddressFactory,
     CustomerFactory,
     CustomerStoreFactory,
     PriceListFactory,
@@ -45,7 +40,6 @@ pytestmark = pytest.mark.django_db
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 STORE_ROWS = partial(store_selectors.store_customer_rows, columns=COLUMNS)
-STORE_PAGE_ROWS = store_selectors.store_page_rows(COLUMNS)
 
 
 def customers(tenant, names):
@@ -134,149 +128,6 @@ def test_the_window_reads_only_the_page_rows(tenant):
     assert ctx.captured_queries[0]["sql"].rstrip().endswith(("DESC", "DESC\n"))
 
 
-# --- page rows built once (PreparedRows) ------------------------------------------------------
-
-
-PREPARED = b2b_selectors.b2b_page_rows(B2B_COLUMNS)
-B2B_ROWS = partial(b2b_selectors.b2b_customer_rows, columns=B2B_COLUMNS)
-
-
-@pytest.fixture
-def accounts(tenant):
-    """Some of the tenant's customers with accounts and addresses (decimals, dates, uuids,
-    booleans and NULLs for the converters); another tenant's customers, which no page
-    shows."""
-    for n, customer in enumerate(Customer.objects.filter(tenant=tenant).order_by("id")[::3]):
-        AccountFactory(
-            customer=customer,
-            credit_limit=Decimal(f"{n}123.45"),
-            discount_rate=Decimal("2.50"),
-            billing_address=AddressFactory(customer=customer),
-            shipping_address=AddressFactory(customer=customer) if n % 2 else None,
-        )
-    Customer.objects.filter(tenant=tenant, name__endswith="4").update(is_active=False)
-    customers(TenantFactory(), NAMES[:5])
-    return tenant
-
-
-@pytest.mark.parametrize("order", [("-created_at", "-id"), ("created_at", "id"), ("name", "-id")])
-@pytest.mark.parametrize(
-    "filters", [{}, {"is_active": False}, {"name__icontains": "mensah"}], ids=str
-)
-def test_prepared_rows_are_the_rows_values_gives(accounts, order, filters):
-    selective = "name__icontains" in filters
-    everything = [c.pk for c in ordered(accounts, *order, **filters)]
-    seen = []
-    offsets = (0, 3, 7, 20, 22, 40)
-    for offset in offsets:
-        pages = []
-        for rows in (PREPARED, B2B_ROWS):
-            qs = ordered(accounts, *order, **filters)
-            with CaptureQueriesContext(connection) as ctx:
-                page, total = paging.page(
-                    qs, key="pk", offset=offset, limit=3, selective=selective, rows=rows
-                )
-            pages.append((page, total, len(ctx)))
-        assert pages[0] == pages[1], (offset, order, filters)
-        assert [row["id"] for row in pages[0][0]] == everything[offset : offset + 3]
-        seen += pages[0][0]
-    assert len(seen) == sum(len(everything[o : o + 3]) for o in offsets) > 0
-    if not filters:  # every kind of row was compared
-        assert {row["account__credit_limit"] is None for row in seen} == {True, False}
-        assert {row["account__shipping_address__city"] is None for row in seen} == {True, False}
-
-
-def test_prepared_rows_read_the_page_in_one_statement(accounts):
-    qs = ordered(accounts, "-created_at", "-id")
-    with CaptureQueriesContext(connection) as ctx:
-        rows = paging.window(qs, key="pk", offset=4, limit=5, rows=PREPARED)
-    assert [row["id"] for row in rows] == [c.pk for c in qs][4:9]
-    assert len(ctx) == 1
-    sql = ctx.captured_queries[0]["sql"]
-    assert PreparedRows.MARK not in sql and "LIMIT 5 OFFSET 4" in sql
-    assert rows[0] == B2B_ROWS(qs).get(pk=rows[0]["id"])
-
-
-def test_prepared_rows_leave_lists_they_cannot_serve_to_the_usual_way(accounts):
-    qs = ordered(accounts, "-created_at", "-id")
-    assert PREPARED.serves(qs, "pk")
-    by_name = qs.annotate(lower=Lower("name")).order_by("-lower", "-id")
-    links = CustomerStore.objects.order_by("-customer_created_at", "-customer_id")
-    for queryset, key in ((qs, "uuid"), (by_name, "pk"), (qs.order_by(), "pk"), (links, "pk")):
-        assert not PREPARED.serves(queryset, key)
-    everything = [c.pk for c in by_name]
-    rows, total = paging.page(by_name, key="pk", offset=2, limit=4, selective=False, rows=PREPARED)
-    assert [row["id"] for row in rows] == everything[2:6] and total == len(everything)
-
-
-def test_prepared_rows_leave_out_the_columns_selected_only_for_the_order(accounts):
-    def shape(qs):  # DISTINCT: Django selects the ORDER BY's columns too
-        return qs.values("id", "name").distinct()
-
-    prepared = PreparedRows(shape, base=lambda: Customer.objects.all())
-    qs = ordered(accounts, "-created_at", "-id")
-    rows = paging.window(qs, key="pk", offset=2, limit=4, rows=prepared)
-    assert rows == paging.window(qs, key="pk", offset=2, limit=4, rows=shape)
-    assert [list(row) for row in rows] == [["id", "name"]] * 4
-    assert prepared._prepare(connection.alias, ("-created_at", "-id"))[-1] == 2
-
-
-def test_prepared_rows_refuse_a_base_with_parameters(accounts):
-    prepared = PreparedRows(B2B_ROWS, base=lambda: Customer.objects.filter(name__startswith="M"))
-    with pytest.raises(ValueError, match="parameters"):
-        paging.window(ordered(accounts, "-id"), key="pk", offset=0, limit=3, rows=prepared)
-
-
-@pytest.mark.parametrize("sort", sorted(store_selectors.STORE_CUSTOMER_SORTS))
-def test_prepared_store_rows_are_the_rows_of_this_store(db, sort):
-    store = linked_store()
-    # the same customers in another store of the tenant, with another price list: a customer
-    # is a link's key only within its store
-    other = StoreFactory(tenant=store.tenant)
-    for customer in Customer.objects.filter(tenant=store.tenant).order_by("id")[::2]:
-        customer_store_link(customer=customer, store=other)
-    CustomerStore.objects.filter(store=other).update(
-        price_list=PriceListFactory(tenant=store.tenant)
-    )
-    prepared = STORE_PAGE_ROWS.within(store_id=store.pk)
-    for descending in (True, False):
-        for search in (None, "mensah"):
-            links = store_selectors.store_customers(
-                store=store, sort=sort, descending=descending, search=search
-            )
-            assert prepared.serves(links, "customer_id") == (sort != "name")
-            everything = [link.customer_id for link in links]
-            for offset in (0, 5, 20):
-                pages = [
-                    paging.page(
-                        links, key="customer_id", offset=offset, limit=5,
-                        selective=bool(search), rows=rows,
-                    )
-                    for rows in (prepared, STORE_ROWS)
-                ]  # fmt: skip
-                assert pages[0] == pages[1], (descending, search, offset)
-                assert [row["customer_id"] for row in pages[0][0]] == everything[offset:][:5]
-                assert {row["price_list_id"] for row in pages[0][0]} <= {None}
-
-
-def test_prepared_rows_of_a_scope_need_its_values(db):
-    store = linked_store()
-    links = store_selectors.store_customers(store=store)
-    assert not STORE_PAGE_ROWS.serves(links, "customer_id")  # no store given
-    with pytest.raises(TypeError):
-        STORE_PAGE_ROWS.within(tenant_id=store.tenant_id)
-    rows, total = paging.page(
-        links,
-        key="customer_id",
-        offset=1,
-        limit=2,
-        selective=False,
-        rows=STORE_PAGE_ROWS,
-    )
-    assert [row["customer_id"] for row in rows] == [link.customer_id for link in links][1:3]
-    assert total == len(NAMES)
-
-
 # --- the store list's sort key ------------------------------------------------------------------
 
 
@@ -320,6 +171,32 @@ def test_deep_pages_of_a_store_are_slices_of_the_whole_list(db):
             )
             assert [r.customer_id for r in rows] == matches[2:5]
             assert total == len(matches) == 8
+
+
+@pytest.mark.parametrize("sort", sorted(store_selectors.STORE_CUSTOMER_SORTS))
+def test_store_page_rows_are_the_rows_of_this_store(db, sort):
+    store = linked_store()
+    # the same customers in another store of the tenant, with another price list: a customer
+    # is a link's key only within its store
+    other = StoreFactory(tenant=store.tenant)
+    for customer in Customer.objects.filter(tenant=store.tenant).order_by("id")[::2]:
+        customer_store_link(customer=customer, store=other)
+    CustomerStore.objects.filter(store=other).update(
+        price_list=PriceListFactory(tenant=store.tenant)
+    )
+    for descending in (True, False):
+        for search in (None, "mensah"):
+            links = store_selectors.store_customers(
+                store=store, sort=sort, descending=descending, search=search
+            )
+            everything = [link.customer_id for link in links]
+            for offset in (0, 5, 20):
+                rows, _ = paging.page(
+                    links, key="customer_id", offset=offset, limit=5,
+                    selective=bool(search), rows=STORE_ROWS,
+                )  # fmt: skip
+                assert [row["customer_id"] for row in rows] == everything[offset:][:5]
+                assert {row["price_list_id"] for row in rows} <= {None}
 
 
 # --- landmarks: deep pages of lists whose count is kept --------------------------------------------
@@ -477,21 +354,3 @@ def test_without_kept_counts_pages_skip_as_before(db, landmark_every):
 )
 def test_the_data_dialects_timestamps_are_drfs(value):
     assert timestamp(value) == serializers.DateTimeField().to_representation(value)
-
-
-def test_timestamps_load_with_the_c_loader_and_the_same_values(postgres_only):
-    connection.ensure_connection()
-    loader = connection.connection.adapters.get_loader(db_adapters.OID, 0)
-    if db_adapters.LOADER is None:
-        pytest.skip("psycopg without its C extension")
-    assert loader is db_adapters.LOADER
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT %s::timestamptz, '2024-02-29 23:59:59.999999-05'::timestamptz,"
-            " 'infinity'::timestamptz IS NOT NULL",
-            [datetime(2025, 11, 3, 10, 0, 0, 1, tzinfo=UTC)],
-        )
-        first, second, _ = cursor.fetchone()
-    assert first == datetime(2025, 11, 3, 10, 0, 0, 1, tzinfo=UTC)
-    assert first.tzinfo is UTC and second.tzinfo is UTC
-    assert second == datetime(2024, 3, 1, 4, 59, 59, 999999, tzinfo=UTC)
