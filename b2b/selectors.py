@@ -113,8 +113,6 @@ def b2b_customer_rows(qs: QuerySet[Customer], columns: tuple[str, ...]) -> Query
     return qs.values(*dict.fromkeys(("id", *columns)))
 
 
-
-
 def b2b_customers_page(
     *,
     tenant,

@@ -90,8 +90,6 @@ def store_customer_rows(links, columns: tuple[str, ...]):
     return links.values(*dict.fromkeys(("customer_id", *columns)))
 
 
-
-
 def store_customers_page(
     *,
     store: Store,
