@@ -30,11 +30,6 @@ AnalyticsEnvelope = data_envelope("B2BAnalyticsEnvelope", s.B2BAnalyticsSerializ
 CreditCheckEnvelope = data_envelope("B2BCreditCheckEnvelope", s.B2BCreditCheckSerializer())
 
 
-#: what drf-spectacular wrote for the operations that have no description of their own (the
-#: docstring of the views' base class), kept so that the document does not change
-NO_DESCRIPTION = "Base of every b2b view: the dialect's errors and renderer."
-
-
 def error_ref(description: str) -> OpenApiResponse:
     return OpenApiResponse(
         description=description,
@@ -148,7 +143,9 @@ CONTACT_DESTROY = extend_schema(
     tags=[TAG_CUSTOMERS],
     operation_id="b2b_contacts_delete",
     summary="Remove a contact",
-    description=NO_DESCRIPTION,
+    description="Deletes the contact; when it was the primary contact, the customer has no "
+    "primary until another is made primary. A contact of another customer (or of another "
+    "tenant's) is a 404, as a missing one.",
     parameters=[CUSTOMER_ID, CONTACT_ID],
     request=None,
     responses={200: MessageEnvelope},
@@ -191,7 +188,8 @@ ORDER_RETRIEVE = extend_schema(
     tags=[TAG_ORDERS],
     operation_id="b2b_orders_retrieve",
     summary="Get a sales order",
-    description=NO_DESCRIPTION,
+    description="The order with its lines (each with its product's id, sku and name). An "
+    "order of another tenant is a 404, as a missing one.",
     parameters=[ORDER_ID],
     responses={200: OrderEnvelope},
 )
