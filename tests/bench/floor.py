@@ -150,8 +150,10 @@ def data_find(request, arg):
     body = orjson.loads(request.body or b"{}")
     discord_id = str(body.get("discordId", ""))[:64]
     rows = _rows(
+        # the live customer's Discord id (the partial unique index of live rows: issue 20)
         f"SELECT {CUSTOMER_COLUMNS}, {ADDRESSES} FROM customers_customer c"
-        " WHERE c.tenant_id = %s AND c.discord_id = %s",
+        " WHERE c.tenant_id = %s AND c.discord_id = %s AND c.discord_id <> ''"
+        " AND c.merged_into_id IS NULL AND c.erased_at IS NULL",
         [tenant.pk, discord_id],
     )
     if rows:
@@ -159,12 +161,18 @@ def data_find(request, arg):
     from tenants.ids import uuid7
 
     rows = _rows(
-        "INSERT INTO customers_customer (uuid, tenant_id, name, local_name, first_name,"
-        " last_name, salutation, preposition, email, phone, discord_id, discord_username,"
-        " discord_display_name, source, notes, external_id, credit, is_active, created_at,"
-        " updated_at) VALUES (%s, %s, %s, '', '', '', '', '', '', '', %s, %s, %s, 'DISCORD',"
-        " '', '', 0, true, now(), now()) ON CONFLICT DO NOTHING RETURNING id, uuid, name,"
-        " discord_id, created_at",
+        # the new customer and its Discord identifier (customers.Identifier), as the
+        # endpoint writes them
+        "WITH c AS (INSERT INTO customers_customer (uuid, tenant_id, name, local_name,"
+        " first_name, last_name, salutation, preposition, email, phone, discord_id,"
+        " discord_username, discord_display_name, source, notes, external_id, credit,"
+        " is_active, created_at, updated_at) VALUES (%s, %s, %s, '', '', '', '', '', '', '',"
+        " %s, %s, %s, 'DISCORD', '', '', 0, true, now(), now()) ON CONFLICT DO NOTHING"
+        " RETURNING id, uuid, name, discord_id, created_at, tenant_id),"
+        " i AS (INSERT INTO customers_identifier (created_at, updated_at, kind, value,"
+        " customer_id, tenant_id) SELECT now(), now(), 'discord', discord_id, id, tenant_id"
+        " FROM c ON CONFLICT DO NOTHING)"
+        " SELECT id, uuid, name, discord_id, created_at FROM c",
         [
             uuid7(),
             tenant.pk,
