@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 from rest_framework import serializers
 
@@ -24,6 +23,7 @@ from tenants import errors
 from tenants.access import tenant_from_path
 from tenants.api.compiled import Computed, renders
 from tenants.api.dialect import Dialect, ErrorInfo, register
+from tenants.money import money
 
 #: wire name -> Customer field
 CUSTOMER_WIRE_FIELDS = {
@@ -56,8 +56,9 @@ DEFAULT_ADDRESS_KEY = "default"
 
 
 def two_places(value) -> str:
-    """A decimal as the seed shows money: a string with two places (``"25.50"``)."""
-    return f"{Decimal(value):.2f}"
+    """A decimal as the seed shows money: a string with two places (``"25.50"``), rounded as
+    all money is (``tenants.money``)."""
+    return str(money(value))
 
 
 @renders(two_places)
